@@ -1,0 +1,90 @@
+/**
+ * The one way code reaches Postgres: Kysely over postgres.js through kysely-postgres-js. The same
+ * path serves a real server, Supabase, and the embedded PGlite (served on a loopback port).
+ */
+import { Kysely } from "kysely";
+import { PostgresJSDialect } from "kysely-postgres-js";
+import postgres from "postgres";
+import type { Database } from "./types.ts";
+import { ConfigError } from "../errors.ts";
+import { env } from "../env.ts";
+
+/** A Kysely instance with its postgres.js pool, for the few places that need raw protocol access. */
+export interface Db {
+  kysely: Kysely<Database>;
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+/** Options for {@link createDb}. */
+export interface DbOptions {
+  /** Pool size. Edge functions keep it small (Supabase advises one client at module scope). */
+  max?: number;
+  /** Seconds to wait for a connection before failing (postgres.js `connect_timeout`). */
+  connectTimeout?: number;
+  /** postgres.js prepared statements; off for Supavisor's transaction pooler (port 6543). */
+  prepare?: boolean;
+  /** Application name shown in `pg_stat_activity`. */
+  applicationName?: string;
+}
+
+/**
+ * The database URL from `DATABASE_URL`, else Supabase's `SUPABASE_DB_URL`.
+ *
+ * @throws ConfigError when neither is set (callers that can fall back to PGlite check first).
+ */
+export function databaseUrl(): string {
+  const url = env("DATABASE_URL") ?? env("SUPABASE_DB_URL");
+  if (!url) throw new ConfigError("DATABASE_URL is not set (in Supabase, SUPABASE_DB_URL)");
+  return url;
+}
+
+/**
+ * Connects lazily: no connection is opened until the first query, so a server starts while the
+ * database is down and answers 503 until it is back.
+ *
+ * @example
+ * const db = createDb(databaseUrl(), { max: 4 });
+ * const users = await db.kysely.selectFrom("users").selectAll().execute();
+ */
+export function createDb(url: string, options: DbOptions = {}): Db {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError("DATABASE_URL is not a valid URL (expected postgres://user:password@host:port/db)");
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// (got ${parsed.protocol}//)`);
+  }
+  // Supavisor's transaction pooler cannot hold prepared statements.
+  const prepare = options.prepare ?? parsed.port !== "6543";
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    connect_timeout: options.connectTimeout ?? 5,
+    idle_timeout: 20,
+    prepare,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? "customer-sync" },
+  });
+  const kysely = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  return {
+    kysely,
+    sql,
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}
+
+/** True when the error means the database could not be reached or refused work for now. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; errno?: string; message?: string } | null;
+  if (!e) return false;
+  const code = e.code ?? e.errno ?? "";
+  if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED"].includes(code)) {
+    return true;
+  }
+  // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention).
+  return /^(08|53|57P)/.test(code) || /connect|ECONNREFUSED|terminating connection/i.test(e.message ?? "");
+}

@@ -1,0 +1,189 @@
+/**
+ * SyncResult: what a sync did. `sync()` writes a batch of SourceRecords into their source table
+ * set-based (people first, then rows in chunks), soft-deletes what a complete full set no longer
+ * contains, and logs the run in `sync_logs`. One bad record fails alone; the batch goes on.
+ */
+import { sql, type Kysely } from "kysely";
+import type { Database, SyncStatus } from "../db/types.ts";
+import type { SourceRecord } from "./record.ts";
+import type { SourceTable } from "./source-table.ts";
+import { prepareBatch, type PreparedRecord, type RecordError } from "./normalize.ts";
+import { ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
+import { closeLog, failAbandonedRuns, heartbeat, openLog, type SyncCounts } from "./sync-log.ts";
+import { softDeleteMissing, type DeleteOutcome } from "./soft-delete.ts";
+
+export type { SyncCounts } from "./sync-log.ts";
+
+/** Options of {@link sync}. */
+export interface SyncOptions {
+  /** The records are the complete set of `scope`: rows of the scope not among them are soft-deleted. */
+  full?: boolean;
+  /** The scope a full sync replaces (a location id, a sheet URL, a Whop object kind). */
+  scope?: string;
+  /** Soft-delete even past the safety valve. */
+  force?: boolean;
+  /** The largest share of a scope's live rows a full sync may soft-delete unforced (default 0.5). */
+  maxDeleteShare?: number;
+  /** Rows per upsert statement (default 2000). */
+  chunkSize?: number;
+}
+
+/** What a run did, with the id of its `sync_logs` row. */
+export interface SyncResult extends SyncCounts {
+  status: SyncStatus;
+  syncLogId: string | null;
+  /** Set when the safety valve refused to soft-delete. */
+  deleteRefused?: { wouldDelete: number; live: number };
+}
+
+const DEFAULT_CHUNK = 2000;
+const LEASE_SECONDS = 300;
+
+/**
+ * Writes records without a run log: the webhook path, where `webhook_events` is the record of
+ * each delivery. Returns the counts; never throws for one bad record.
+ */
+export async function upsertRecords(
+  db: Kysely<Database>,
+  table: SourceTable,
+  records: readonly SourceRecord[],
+  options: { chunkSize?: number } = {},
+): Promise<SyncCounts> {
+  const { rows, errors } = prepareBatch(records, table.keyedByScope);
+  const counts: SyncCounts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: errors.length, errors };
+  await writeRows(db, table, rows, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {});
+  return counts;
+}
+
+/**
+ * Syncs one batch of one source as a logged run.
+ *
+ * @example
+ * const result = await sync(db, whopTable, records, { full: true, scope: "payment" });
+ * // { created: 12, updated: 3, unchanged: 985, deleted: 1, failed: 0, errors: [], status: "SUCCESS", ... }
+ */
+export async function sync(
+  db: Kysely<Database>,
+  table: SourceTable,
+  records: readonly SourceRecord[],
+  options: SyncOptions = {},
+): Promise<SyncResult> {
+  if (options.full && options.scope === undefined) throw new Error("a full sync needs a scope");
+  // The whole run happens on one connection, so its log can name the backend doing the work.
+  return await db.connection().execute(async (conn) => {
+    await failAbandonedRuns(conn, table.source);
+    const logId = await openLog(conn, table.source, options.scope ?? null, {
+      bindToBackend: true,
+      leaseSeconds: LEASE_SECONDS,
+    });
+    const { rows, errors } = prepareBatch(records, table.keyedByScope);
+    const counts: SyncCounts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: errors.length, errors };
+    try {
+      await writeRows(conn, table, rows, counts, options.chunkSize ?? DEFAULT_CHUNK, () =>
+        heartbeat(conn, logId, counts, LEASE_SECONDS));
+      let outcome: DeleteOutcome | null = null;
+      if (options.full) {
+        outcome = await softDeleteMissing(conn, table, options.scope!, { keys: rows.map((r) => r.key) }, options);
+        counts.deleted = outcome.deleted;
+      }
+      return await finish(conn, logId, counts, outcome);
+    } catch (error) {
+      const message = `sync stopped: ${(error as Error).message?.split("\n")[0]}`;
+      await closeLog(conn, logId, "FAILED", counts, message).catch(() => {});
+      return { ...counts, status: "FAILED" as const, syncLogId: logId, errors: [...counts.errors, { key: null, reason: message }] };
+    }
+  });
+}
+
+/** Closes a run's log with the status its counts and delete outcome call for. */
+export async function finish(
+  db: Kysely<Database>,
+  logId: string,
+  counts: SyncCounts,
+  outcome: DeleteOutcome | null,
+): Promise<SyncResult> {
+  const refused = outcome?.refused;
+  const status: SyncStatus = counts.failed > 0 || refused ? "PARTIAL" : "SUCCESS";
+  const messages: string[] = [];
+  if (counts.failed > 0) messages.push(`${counts.failed} record(s) failed; first: ${counts.errors[0]?.reason}`);
+  if (refused) {
+    messages.push(
+      `safety valve: a full sync would soft-delete ${refused.wouldDelete} of ${refused.live} live rows ` +
+        `(more than ${Math.round(refused.maxShare * 100)}%); nothing was deleted; run again with --force if that is right`,
+    );
+  }
+  await closeLog(db, logId, status, counts, messages.length ? messages.join("; ") : null);
+  return {
+    ...counts,
+    status,
+    syncLogId: logId,
+    ...(refused ? { deleteRefused: { wouldDelete: refused.wouldDelete, live: refused.live } } : {}),
+  };
+}
+
+/**
+ * Writes prepared rows in chunks: people first, then the rows. A chunk the database refuses is
+ * retried record by record, so one bad record fails alone with the database's reason.
+ */
+export async function writeRows(
+  db: Kysely<Database>,
+  table: SourceTable,
+  rows: readonly PreparedRecord[],
+  counts: SyncCounts,
+  chunkSize: number,
+  afterChunk: () => Promise<void>,
+): Promise<void> {
+  const syncedAt = new Date();
+  const touched = new Set<string>();
+  for (let i = 0; i < rows.length; i += chunkSize) {
+    const chunk = rows.slice(i, i + chunkSize);
+    try {
+      await ensureUsers(db, chunk);
+      const done = await upsertChunk(db, table, chunk, syncedAt);
+      counts.created += done.created;
+      counts.updated += done.updated;
+      counts.unchanged += chunk.length - done.created - done.updated;
+      for (const id of done.userIds) touched.add(id);
+    } catch (error) {
+      if (isConnectionLoss(error)) throw error;
+      for (const row of chunk) await writeOne(db, table, row, syncedAt, counts, touched);
+    }
+    await afterChunk();
+  }
+  await refreshNames(db, [...touched]);
+}
+
+async function writeOne(
+  db: Kysely<Database>,
+  table: SourceTable,
+  row: PreparedRecord,
+  syncedAt: Date,
+  counts: SyncCounts,
+  touched: Set<string>,
+): Promise<void> {
+  try {
+    await ensureUsers(db, [row]);
+    const done = await upsertChunk(db, table, [row], syncedAt);
+    counts.created += done.created;
+    counts.updated += done.updated;
+    counts.unchanged += 1 - done.created - done.updated;
+    for (const id of done.userIds) touched.add(id);
+  } catch (error) {
+    if (isConnectionLoss(error)) throw error;
+    counts.failed++;
+    counts.errors.push({ key: row.key, reason: (error as Error).message?.split("\n")[0] ?? String(error) });
+  }
+}
+
+function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? "";
+  return /^(08|57P)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"].includes(code);
+}
+
+/** Rows of a table, for tests and reports that need a quick count. */
+export async function liveCount(db: Kysely<Database>, table: SourceTable, scope: string): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(*)::int as n from ${sql.table(table.table)}
+    where ${sql.ref(table.scopeColumn)} = ${scope} and deleted_at is null`.execute(db);
+  return r.rows[0].n;
+}

@@ -1,0 +1,48 @@
+/**
+ * The one shape every source maps its payloads into. The sync engine knows nothing else about a
+ * source: adding a source means writing a mapper to `SourceRecord` and a `SourceTable` for its rows.
+ */
+
+/** The sources `sync_logs.source` knows. */
+export type SourceName = "WHOP" | "GHL" | "SHEET" | "ELECTIVE";
+
+/** One record as a source states it, before identity resolution. */
+export interface SourceRecord {
+  /**
+   * The record's stable identity within its table: Whop's object id, HighLevel's contact id, or a
+   * sheet row's hash. Together with `scope` (for tables keyed per scope) it is the upsert key.
+   */
+  key: string;
+  /**
+   * What a full sync of this scope replaces: a HighLevel location id, a sheet's URL, Whop's object
+   * kind (`payment`, `membership`, `refund`). Rows of one scope are soft-deleted together.
+   */
+  scope: string;
+  /** The email as the source wrote it; the engine trims, lower-cases and validates it. */
+  email: string | null;
+  /** The person's name as this source knows it (name priority is decided by the table). */
+  name: string | null;
+  /** The whole object as the source sent it, stored verbatim as jsonb. */
+  raw: unknown;
+  /**
+   * When the source says the record last changed. An older change never overwrites a newer one;
+   * `null` means the source does not say, and the time of the sync is used.
+   */
+  changedAt: Date | null;
+  /** Gross money in major units of `currency` as an exact decimal string (`"1234.56"`). */
+  amount?: string | null;
+  /** ISO 4217 code, upper-case, when known; unstated money counts as USD in the views. */
+  currency?: string | null;
+  /** The gross in USD when the source states it (Whop's `usd_total`), as a decimal string. */
+  amountUsd?: string | null;
+  /** Refunded so far, in major units of `currency`, as a decimal string. */
+  refunded?: string | null;
+  /** True when the record is a sale that counts as revenue (a paid payment, an approved order). */
+  revenue?: boolean;
+  /** The key of the record this one adjusts in the same table (a refund's payment id). */
+  parentKey?: string | null;
+  /** The business date of the record (a purchase date), when it has one. */
+  date?: Date | null;
+  /** True when the source reports the record deleted (a tombstone, e.g. HighLevel's ContactDelete). */
+  deleted?: boolean;
+}
