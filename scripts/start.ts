@@ -1,0 +1,55 @@
+/**
+ * `npm start`: migrations, then every edge function on http://127.0.0.1:54321/functions/v1/<name>
+ * under Deno, on the configured database or the embedded PGlite. Ctrl-C stops cleanly.
+ */
+import { openDatabase } from "../shared/db/open.ts";
+import { migrate } from "../shared/db/migrate.ts";
+import { oneLine } from "../shared/errors.ts";
+import { localRouter, loadFunctionApps } from "../shared/http/local-router.ts";
+import { closeRuntimeDb } from "../shared/db/runtime.ts";
+import { exampleRequests } from "./example-requests.ts";
+
+const started = performance.now();
+const port = Number(Deno.env.get("PORT") ?? 54321);
+
+let database;
+try {
+  database = await openDatabase({ max: 2 });
+  const { applied, alreadyApplied } = await migrate(database.sql, new URL("../migrations", import.meta.url).pathname);
+  console.log(
+    `database: ${database.mode === "server" ? "server from DATABASE_URL" : `embedded PGlite (${Deno.env.get("PGLITE_DATA_DIR") ?? ".data/pglite"})`}; ` +
+      `migrations: ${applied.length} applied, ${alreadyApplied} already there`,
+  );
+} catch (error) {
+  console.error(`npm start: ${oneLine(error)}`);
+  await database?.close().catch(() => {});
+  Deno.exit(1);
+}
+// The functions read their database from the environment, as on Supabase.
+Deno.env.set("DATABASE_URL", database.url);
+if (!Deno.env.get("WHOP_WEBHOOK_SECRET")) Deno.env.set("WHOP_WEBHOOK_SECRET", "ws_local_development_secret");
+if (!Deno.env.get("CRON_SECRET")) Deno.env.set("CRON_SECRET", "local-cron-secret");
+
+const apps = await loadFunctionApps(new URL("../functions/", import.meta.url));
+const controller = new AbortController();
+const server = Deno.serve(
+  { hostname: "127.0.0.1", port, signal: controller.signal, onListen: () => {} },
+  localRouter(apps),
+);
+const base = `http://127.0.0.1:${server.addr.port}/functions/v1`;
+console.log(`serving ${apps.size} functions in ${Math.round(performance.now() - started)} ms:`);
+for (const name of apps.keys()) console.log(`  ${base}/${name}`);
+console.log(`\nTry a signed Whop delivery:\n${await exampleRequests(base)}\n\nCtrl-C stops.`);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  controller.abort();
+  await server.finished.catch(() => {});
+  await closeRuntimeDb();
+  await database!.close();
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);

@@ -1,0 +1,59 @@
+/**
+ * The operator CLI: `npm run cli -- <command> [options]`. Each command is one file under
+ * `commands/`; this file only dispatches, and turns any failure into one line and a non-zero exit.
+ */
+import { oneLine } from "../errors.ts";
+import { openDatabase, type OpenDatabase } from "../db/open.ts";
+import { closeRuntimeDb } from "../db/runtime.ts";
+import { isUnavailable } from "../db/client.ts";
+import { commands } from "./commands/index.ts";
+
+/** What a command receives. */
+export interface CommandContext {
+  args: string[];
+  /** Opens the configured (or embedded) database once; closed after the command. */
+  db(): Promise<OpenDatabase>;
+  log(line: string): void;
+}
+
+/** One CLI command. */
+export interface Command {
+  usage: string;
+  summary: string;
+  run(ctx: CommandContext): Promise<number | void>;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? commands[name] : undefined;
+  if (!command) {
+    const lines = Object.values(commands).map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`);
+    console.log(`usage: npm run cli -- <command>\n\n${lines.join("\n")}`);
+    return name && name !== "help" && name !== "--help" ? 2 : 0;
+  }
+  let database: OpenDatabase | null = null;
+  const ctx: CommandContext = {
+    args,
+    async db() {
+      database ??= await openDatabase({ max: 4 });
+      // Functions called in-process (backfill slices) read DATABASE_URL, as on Supabase.
+      Deno.env.set("DATABASE_URL", database.url);
+      return database;
+    },
+    log: (line) => console.log(line),
+  };
+  try {
+    return (await command.run(ctx)) ?? 0;
+  } catch (error) {
+    const reason = isUnavailable(error)
+      ? `cannot reach the database (${oneLine(error)}): is it running, and is DATABASE_URL right?`
+      : oneLine(error);
+    console.error(`${name}: ${reason}`);
+    return 1;
+  } finally {
+    await closeRuntimeDb().catch(() => {});
+    await (database as OpenDatabase | null)?.close().catch(() => {});
+  }
+}
+
+Deno.exit(await main(Deno.args));

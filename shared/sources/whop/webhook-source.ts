@@ -1,0 +1,48 @@
+/**
+ * whopWebhookSource: how the webhook app authenticates, names and maps a Whop delivery. Standard
+ * Webhooks (v1) first; the legacy `x-whop-signature` scheme keeps older v5 webhooks working.
+ */
+import type { WebhookSource } from "../../webhooks/webhook-app.ts";
+import { ConfigError } from "../../errors.ts";
+import { env } from "../../env.ts";
+import { sha256Hex } from "../../crypto/encoding.ts";
+import { verifyStandardWebhook } from "./standard-webhooks.ts";
+import { LEGACY_SIGNATURE_HEADER, verifyWhopLegacySignature } from "./legacy-signature.ts";
+import { parseWhopEvent } from "./parse-whop-event.ts";
+import { whopEventToRecords } from "./map-whop-event.ts";
+import { whopTable } from "./table.ts";
+
+/** The Whop source; `secret` defaults to `WHOP_WEBHOOK_SECRET`, read per request. */
+export function whopWebhookSource(options: { secret?: () => string | undefined } = {}): WebhookSource {
+  const secretOf = options.secret ?? (() => env("WHOP_WEBHOOK_SECRET"));
+  return {
+    source: "WHOP",
+    table: whopTable,
+    unavailableStatus: 503,
+    async authenticate(request, body, text) {
+      const secret = secretOf();
+      if (!secret) throw new ConfigError("WHOP_WEBHOOK_SECRET is not set; copy it from Whop's webhook settings");
+      const headers = request.headers;
+      if (!headers.has("webhook-signature") && headers.has(LEGACY_SIGNATURE_HEADER)) {
+        await verifyWhopLegacySignature({ header: headers.get(LEGACY_SIGNATURE_HEADER), body, secret });
+        // Legacy deliveries carry no id; the same signed body twice is the same delivery.
+        return { eventId: `v5_${await sha256Hex(body)}`, eventType: eventTypeOf(text) };
+      }
+      const { id } = await verifyStandardWebhook({ headers, body, secret });
+      return { eventId: id, eventType: eventTypeOf(text) };
+    },
+    toRecords(payload) {
+      return whopEventToRecords(parseWhopEvent(JSON.stringify(payload)));
+    },
+  };
+}
+
+function eventTypeOf(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as { type?: unknown; action?: unknown };
+    const type = body.type ?? body.action;
+    return typeof type === "string" ? type : null;
+  } catch {
+    return null;
+  }
+}
