@@ -161,3 +161,25 @@ describe("sync engine", () => {
     expect(rows).toHaveLength(0);
   });
 });
+
+describe("sliced sync runs", () => {
+  it("accumulates counts over slices and soft-deletes only after a complete read", async () => {
+    const { SyncRun } = await import("../../shared/sync/sync-run.ts");
+    await sync(t.kysely, whopTable, ["a", "b", "c", "d"].map((k) => whop(k)), { full: true, scope: "payment" });
+    const run = await SyncRun.start(t.kysely, whopTable, { scope: "payment", full: true });
+    await run.write([whop("a"), whop("b")]);
+    const resumed = await SyncRun.resume(t.kysely, whopTable, run.id, { scope: "payment", full: true });
+    await resumed!.write([whop("c"), whop("e")]);
+    const incomplete = await resumed!.finish({ complete: false });
+    expect(incomplete).toMatchObject({ status: "FAILED", deleted: 0, created: 1, unchanged: 3 });
+    expect(await t.kysely.selectFrom("whop_data").select("id").where("deleted_at", "is not", null).execute()).toHaveLength(0);
+
+    const again = await SyncRun.start(t.kysely, whopTable, { scope: "payment", full: true });
+    await again.write([whop("a"), whop("b"), whop("c"), whop("e")]);
+    const done = await again.finish({ complete: true });
+    expect(done).toMatchObject({ status: "SUCCESS", deleted: 1 });
+    const gone = await t.kysely.selectFrom("whop_data").select("external_whop_id").where("deleted_at", "is not", null).execute();
+    expect(gone.map((r) => r.external_whop_id)).toEqual(["d"]);
+    expect(await t.kysely.selectFrom("sync_run_keys").selectAll().execute()).toHaveLength(0);
+  });
+});

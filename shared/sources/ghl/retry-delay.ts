@@ -1,0 +1,32 @@
+/**
+ * How long to wait before retrying an upstream request: the server's `Retry-After` when it sends
+ * one, else exponential backoff with jitter, so parallel clients that failed together do not
+ * retry together.
+ */
+
+/**
+ * Milliseconds a `Retry-After` header asks for (delta-seconds or an HTTP date), or `null` when
+ * the header is absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, nowMs: number): number | null {
+  if (value === null || value.trim() === "") return null;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+/**
+ * Backoff before retry number `attempt` (1 for the first retry): half of
+ * `min(capMs, baseMs * 2^(attempt-1))` plus a random share of the other half ("equal jitter"),
+ * so the wait grows and never collapses to zero.
+ */
+export function backoffDelay(
+  attempt: number,
+  random: () => number = Math.random,
+  baseMs = 500,
+  capMs = 20_000,
+): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
