@@ -5,7 +5,7 @@
 import { openDatabase } from "../shared/db/open.ts";
 import { migrate } from "../shared/db/migrate.ts";
 import { oneLine } from "../shared/errors.ts";
-import { localRouter, loadFunctionApps } from "../shared/http/local-router.ts";
+import { loadFunctionApps, localRouter } from "../shared/http/local-router.ts";
 import { closeRuntimeDb } from "../shared/db/runtime.ts";
 import { exampleRequests } from "./example-requests.ts";
 
@@ -15,9 +15,16 @@ const port = Number(Deno.env.get("PORT") ?? 54321);
 let database;
 try {
   database = await openDatabase({ max: 2 });
-  const { applied, alreadyApplied } = await migrate(database.sql, new URL("../migrations", import.meta.url).pathname);
+  const { applied, alreadyApplied } = await migrate(
+    database.sql,
+    new URL("../migrations", import.meta.url).pathname,
+  );
   console.log(
-    `database: ${database.mode === "server" ? "server from DATABASE_URL" : `embedded PGlite (${Deno.env.get("PGLITE_DATA_DIR") ?? ".data/pglite"})`}; ` +
+    `database: ${
+      database.mode === "server"
+        ? "server from DATABASE_URL"
+        : `embedded PGlite (${Deno.env.get("PGLITE_DATA_DIR") ?? ".data/pglite"})`
+    }; ` +
       `migrations: ${applied.length} applied, ${alreadyApplied} already there`,
   );
 } catch (error) {

@@ -19,7 +19,9 @@ export function parseArgs(args: readonly string[], known?: readonly string[]): P
       continue;
     }
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (known && !known.includes(name)) throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(", ")})`);
+    if (known && !known.includes(name)) {
+      throw new Error(`unknown option --${name} (known: ${known.map((k) => `--${k}`).join(", ")})`);
+    }
     if (inline !== undefined) flags.set(name, inline);
     else if (i + 1 < args.length && !args[i + 1].startsWith("--")) flags.set(name, args[++i]);
     else flags.set(name, true);

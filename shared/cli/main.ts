@@ -3,7 +3,7 @@
  * `commands/`; this file only dispatches, and turns any failure into one line and a non-zero exit.
  */
 import { oneLine } from "../errors.ts";
-import { openDatabase, type OpenDatabase } from "../db/open.ts";
+import { type OpenDatabase, openDatabase } from "../db/open.ts";
 import { closeRuntimeDb } from "../db/runtime.ts";
 import { isUnavailable } from "../db/client.ts";
 import { commands } from "./commands/index.ts";

@@ -82,7 +82,20 @@ export function isUnavailable(error: unknown): boolean {
   const e = error as { code?: string; errno?: string; message?: string } | null;
   if (!e) return false;
   const code = e.code ?? e.errno ?? "";
-  if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED"].includes(code)) {
+  if (
+    [
+      "ECONNREFUSED",
+      "ECONNRESET",
+      "ETIMEDOUT",
+      "EPIPE",
+      "ENOTFOUND",
+      "EAI_AGAIN",
+      "CONNECT_TIMEOUT",
+      "CONNECTION_CLOSED",
+      "CONNECTION_ENDED",
+      "CONNECTION_DESTROYED",
+    ].includes(code)
+  ) {
     return true;
   }
   // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention).

@@ -140,7 +140,7 @@ async function serveClient(db: PGlite, session: SessionLock, socket: Socket): Pr
         }
         started = true;
         const copy = Buffer.from(message);
-        chain = chain.then(() => execute(copy)).catch(() => socket.destroy());
+        chain = chain.then(() => execute(copy)).catch(() => void socket.destroy());
         continue;
       }
       if (buffer.length < 5) return;
@@ -158,7 +158,7 @@ async function serveClient(db: PGlite, session: SessionLock, socket: Socket): Pr
       if (type === "S" || type === "Q" || type === "H" || type === "c" || type === "f") {
         const batch = Buffer.concat(pending);
         pending = [];
-        chain = chain.then(() => execute(batch)).catch(() => socket.destroy());
+        chain = chain.then(() => execute(batch)).catch(() => void socket.destroy());
       }
     }
   });

@@ -22,7 +22,7 @@ export interface MigrationResult {
 
 /** A migration that failed: names the file and carries the database's message. */
 export class MigrationError extends Error {
-  constructor(readonly file: string, readonly cause: unknown) {
+  constructor(readonly file: string, override readonly cause: unknown) {
     const reason = (cause as { message?: string })?.message ?? String(cause);
     super(`migration ${file} failed: ${reason.split("\n")[0]}`);
     this.name = "MigrationError";
@@ -67,7 +67,9 @@ export async function migrate(sql: postgres.Sql, dir: string): Promise<Migration
           statements text[],
           name text
         );`);
-      const rows = await conn<{ version: string }[]>`select version from supabase_migrations.schema_migrations`;
+      const rows = await conn<
+        { version: string }[]
+      >`select version from supabase_migrations.schema_migrations`;
       const done = new Set(rows.map((r) => r.version));
       const applied: MigrationFile[] = [];
       for (const file of files) {
@@ -75,10 +77,19 @@ export async function migrate(sql: postgres.Sql, dir: string): Promise<Migration
         const text = await readFile(file.path, "utf8");
         try {
           await conn.unsafe("begin");
+          // Claim the version first: a runner that lost the race (on PGlite, where one session
+          // serves every client and the advisory lock cannot tell them apart) finds it taken.
+          const claimed = await conn`
+            insert into supabase_migrations.schema_migrations (version, statements, name)
+            values (${file.version}, ${[text]}, ${file.name})
+            on conflict (version) do nothing
+            returning version`;
+          if (claimed.length === 0) {
+            await conn.unsafe("rollback");
+            continue;
+          }
           // Simple-protocol execution so a file may hold many statements and DO blocks.
           await conn.unsafe(text);
-          await conn`insert into supabase_migrations.schema_migrations (version, statements, name)
-                     values (${file.version}, ${[text]}, ${file.name})`;
           await conn.unsafe("commit");
         } catch (error) {
           await conn.unsafe("rollback").catch(() => {});

@@ -27,10 +27,14 @@ export function localRouter(apps: ReadonlyMap<string, FetchApp>): (request: Requ
 /** Imports `functions/<name>/app.ts` for every function folder under `dir`. */
 export async function loadFunctionApps(dir: URL): Promise<Map<string, FetchApp>> {
   const apps = new Map<string, FetchApp>();
-  const deno = (globalThis as unknown as { Deno: { readDir(p: URL): AsyncIterable<{ name: string; isDirectory: boolean }> } }).Deno;
+  const deno = (globalThis as unknown as {
+    Deno: { readDir(p: URL): AsyncIterable<{ name: string; isDirectory: boolean }> };
+  }).Deno;
   const names: string[] = [];
   for await (const entry of deno.readDir(dir)) {
-    if (entry.isDirectory && !entry.name.startsWith("_") && !entry.name.startsWith(".")) names.push(entry.name);
+    if (entry.isDirectory && !entry.name.startsWith("_") && !entry.name.startsWith(".")) {
+      names.push(entry.name);
+    }
   }
   for (const name of names.sort()) {
     const module = await import(new URL(`${name}/app.ts`, dir).href);

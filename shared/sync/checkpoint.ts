@@ -1,12 +1,13 @@
 /**
  * Checkpoints: named JSON state in `sync_checkpoints`, so interrupted work resumes where it stopped.
  */
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 
 /** The saved state, or `null` when there is none. */
 export async function loadCheckpoint<T>(db: Kysely<Database>, name: string): Promise<T | null> {
-  const row = await db.selectFrom("sync_checkpoints").select("state").where("name", "=", name).executeTakeFirst();
+  const row = await db.selectFrom("sync_checkpoints").select("state").where("name", "=", name)
+    .executeTakeFirst();
   return (row?.state as T | undefined) ?? null;
 }
 

@@ -3,14 +3,14 @@
  * set-based (people first, then rows in chunks), soft-deletes what a complete full set no longer
  * contains, and logs the run in `sync_logs`. One bad record fails alone; the batch goes on.
  */
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database, SyncStatus } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
-import { prepareBatch, type PreparedRecord, type RecordError } from "./normalize.ts";
+import { prepareBatch, type PreparedRecord } from "./normalize.ts";
 import { ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
 import { closeLog, failAbandonedRuns, heartbeat, openLog, type SyncCounts } from "./sync-log.ts";
-import { softDeleteMissing, type DeleteOutcome } from "./soft-delete.ts";
+import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
 
 export type { SyncCounts } from "./sync-log.ts";
 
@@ -50,7 +50,14 @@ export async function upsertRecords(
   options: { chunkSize?: number } = {},
 ): Promise<SyncCounts> {
   const { rows, errors } = prepareBatch(records, table.keyedByScope);
-  const counts: SyncCounts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: errors.length, errors };
+  const counts: SyncCounts = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    deleted: 0,
+    failed: errors.length,
+    errors,
+  };
   await writeRows(db, table, rows, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {});
   return counts;
 }
@@ -77,20 +84,44 @@ export async function sync(
       leaseSeconds: LEASE_SECONDS,
     });
     const { rows, errors } = prepareBatch(records, table.keyedByScope);
-    const counts: SyncCounts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: errors.length, errors };
+    const counts: SyncCounts = {
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      failed: errors.length,
+      errors,
+    };
     try {
-      await writeRows(conn, table, rows, counts, options.chunkSize ?? DEFAULT_CHUNK, () =>
-        heartbeat(conn, logId, counts, LEASE_SECONDS));
+      await writeRows(
+        conn,
+        table,
+        rows,
+        counts,
+        options.chunkSize ?? DEFAULT_CHUNK,
+        () => heartbeat(conn, logId, counts, LEASE_SECONDS),
+      );
       let outcome: DeleteOutcome | null = null;
       if (options.full) {
-        outcome = await softDeleteMissing(conn, table, options.scope!, { keys: rows.map((r) => r.key) }, options);
+        outcome = await softDeleteMissing(
+          conn,
+          table,
+          options.scope!,
+          { keys: rows.map((r) => r.key) },
+          options,
+        );
         counts.deleted = outcome.deleted;
       }
       return await finish(conn, logId, counts, outcome);
     } catch (error) {
       const message = `sync stopped: ${(error as Error).message?.split("\n")[0]}`;
       await closeLog(conn, logId, "FAILED", counts, message).catch(() => {});
-      return { ...counts, status: "FAILED" as const, syncLogId: logId, errors: [...counts.errors, { key: null, reason: message }] };
+      return {
+        ...counts,
+        status: "FAILED" as const,
+        syncLogId: logId,
+        errors: [...counts.errors, { key: null, reason: message }],
+      };
     }
   });
 }
@@ -105,11 +136,15 @@ export async function finish(
   const refused = outcome?.refused;
   const status: SyncStatus = counts.failed > 0 || refused ? "PARTIAL" : "SUCCESS";
   const messages: string[] = [];
-  if (counts.failed > 0) messages.push(`${counts.failed} record(s) failed; first: ${counts.errors[0]?.reason}`);
+  if (counts.failed > 0) {
+    messages.push(`${counts.failed} record(s) failed; first: ${counts.errors[0]?.reason}`);
+  }
   if (refused) {
     messages.push(
       `safety valve: a full sync would soft-delete ${refused.wouldDelete} of ${refused.live} live rows ` +
-        `(more than ${Math.round(refused.maxShare * 100)}%); nothing was deleted; run again with --force if that is right`,
+        `(more than ${
+          Math.round(refused.maxShare * 100)
+        }%); nothing was deleted; run again with --force if that is right`,
     );
   }
   await closeLog(db, logId, status, counts, messages.length ? messages.join("; ") : null);
@@ -177,7 +212,15 @@ async function writeOne(
 
 function isConnectionLoss(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? "";
-  return /^(08|57P)/.test(code) || ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"].includes(code);
+  return /^(08|57P)/.test(code) ||
+    [
+      "ECONNREFUSED",
+      "ECONNRESET",
+      "CONNECTION_CLOSED",
+      "CONNECTION_ENDED",
+      "CONNECTION_DESTROYED",
+      "CONNECT_TIMEOUT",
+    ].includes(code);
 }
 
 /** Rows of a table, for tests and reports that need a quick count. */

@@ -55,13 +55,17 @@ function cleanText(value: unknown): string | null {
 
 function decimal(value: string | null | undefined, field: string): string | null {
   if (value === null || value === undefined) return null;
-  if (!DECIMAL.test(value)) throw new Error(`${field} "${String(value).slice(0, 40)}" is not an exact decimal`);
+  if (!DECIMAL.test(value)) {
+    throw new Error(`${field} "${String(value).slice(0, 40)}" is not an exact decimal`);
+  }
   return value;
 }
 
 function isoDate(value: Date | null | undefined, field: string): string | null {
   if (value === null || value === undefined) return null;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new Error(`${field} is not a valid date`);
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new Error(`${field} is not a valid date`);
+  }
   return value.toISOString();
 }
 
@@ -76,7 +80,9 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
     throw new Error("raw object cannot be stored as JSON");
   }
   // Postgres jsonb cannot hold the NUL character; refuse the record rather than the batch.
-  if (raw.includes("\\u0000")) throw new Error("raw object contains a NUL character, which jsonb cannot store");
+  if (raw.includes("\\u0000")) {
+    throw new Error("raw object contains a NUL character, which jsonb cannot store");
+  }
   return {
     key: record.key,
     scope: record.scope,
@@ -110,7 +116,10 @@ export function prepareBatch(
     try {
       row = prepareRecord(record);
     } catch (error) {
-      errors.push({ key: typeof record?.key === "string" ? record.key : null, reason: (error as Error).message });
+      errors.push({
+        key: typeof record?.key === "string" ? record.key : null,
+        reason: (error as Error).message,
+      });
       continue;
     }
     const id = keyedByScope ? `${row.scope}\u0000${row.key}` : row.key;

@@ -3,7 +3,7 @@
  * not contain get `deleted_at = now()`, unless that would remove more than the safety valve allows:
  * an emptied sheet or a half-read API must not wipe a customer list.
  */
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { SourceTable } from "./source-table.ts";
 import { refreshNames } from "./upsert.ts";

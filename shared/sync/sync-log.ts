@@ -3,7 +3,7 @@
  * whose process died (its backend is gone, or its lease ran out) is marked FAILED by the next run
  * of the same source, so a crash never leaves a run that looks alive forever.
  */
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database, SyncStatus } from "../db/types.ts";
 import type { SourceName } from "./record.ts";
 import type { RecordError } from "./normalize.ts";

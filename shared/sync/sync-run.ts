@@ -4,12 +4,12 @@
  * `sync_logs` row, the keys a full run has seen in `sync_run_keys`, and its lease is renewed by
  * every slice; a run that stops being renewed is taken as crashed by the next run of its source.
  */
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
 import { prepareBatch } from "./normalize.ts";
-import { writeRows, finish, type SyncResult } from "./engine.ts";
+import { finish, type SyncResult, writeRows } from "./engine.ts";
 import { closeLog, failAbandonedRuns, LOGGED_ERRORS, openLog, type SyncCounts } from "./sync-log.ts";
 import { softDeleteMissing } from "./soft-delete.ts";
 
@@ -34,7 +34,10 @@ export class SyncRun {
   /** Opens a RUNNING log for a new run (after failing runs of this source that were abandoned). */
   static async start(db: Kysely<Database>, table: SourceTable, options: SyncRunOptions): Promise<SyncRun> {
     await failAbandonedRuns(db, table.source);
-    const id = await openLog(db, table.source, options.scope, { bindToBackend: false, leaseSeconds: SLICE_LEASE_SECONDS });
+    const id = await openLog(db, table.source, options.scope, {
+      bindToBackend: false,
+      leaseSeconds: SLICE_LEASE_SECONDS,
+    });
     return new SyncRun(db, table, id, options);
   }
 
@@ -53,21 +56,34 @@ export class SyncRun {
   /** Writes one slice of records; its counts are added to the run's log. */
   async write(records: readonly SourceRecord[]): Promise<SyncCounts> {
     const { rows, errors } = prepareBatch(records, this.table.keyedByScope);
-    const counts: SyncCounts = { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: errors.length, errors };
+    const counts: SyncCounts = {
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      deleted: 0,
+      failed: errors.length,
+      errors,
+    };
     await writeRows(this.db, this.table, rows, counts, this.options.chunkSize ?? 2000, async () => {});
     if (this.options.full && rows.length > 0) {
       await sql`
         insert into sync_run_keys (sync_log_id, key)
-        select ${this.id}::uuid, value from json_array_elements_text(${JSON.stringify(rows.map((r) => r.key))}::text::json)
+        select ${this.id}::uuid, value from json_array_elements_text(${
+        JSON.stringify(rows.map((r) => r.key))
+      }::text::json)
         on conflict do nothing`.execute(this.db);
     }
     await sql`
       update sync_logs set
         created = created + ${counts.created}, updated = updated + ${counts.updated},
         unchanged = unchanged + ${counts.unchanged}, failed = failed + ${counts.failed},
-        records_processed = records_processed + ${counts.created + counts.updated + counts.unchanged + counts.failed},
+        records_processed = records_processed + ${
+      counts.created + counts.updated + counts.unchanged + counts.failed
+    },
         errors = (select coalesce(jsonb_agg(e), '[]') from (
-                   select e from jsonb_array_elements(errors || ${JSON.stringify(counts.errors)}::text::jsonb) e
+                   select e from jsonb_array_elements(errors || ${
+      JSON.stringify(counts.errors)
+    }::text::jsonb) e
                    limit ${LOGGED_ERRORS}) x),
         lease_until = now() + make_interval(secs => ${SLICE_LEASE_SECONDS})
       where id = ${this.id}`.execute(this.db);
@@ -78,11 +94,19 @@ export class SyncRun {
    * Closes the run. A full run that read its whole set (`complete`) soft-deletes what it did not
    * see, within the safety valve; an incomplete one deletes nothing.
    */
-  async finish(options: { complete: boolean; force?: boolean; maxDeleteShare?: number }): Promise<SyncResult> {
+  async finish(
+    options: { complete: boolean; force?: boolean; maxDeleteShare?: number },
+  ): Promise<SyncResult> {
     const totals = await this.totals();
     let outcome = null;
     if (this.options.full && options.complete) {
-      outcome = await softDeleteMissing(this.db, this.table, this.options.scope, { syncLogId: this.id }, options);
+      outcome = await softDeleteMissing(
+        this.db,
+        this.table,
+        this.options.scope,
+        { syncLogId: this.id },
+        options,
+      );
       totals.deleted = outcome.deleted;
     }
     await sql`delete from sync_run_keys where sync_log_id = ${this.id}`.execute(this.db);

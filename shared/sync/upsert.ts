@@ -3,7 +3,7 @@
  * statement resolves each record's person by email and upserts the rows; the `WHERE` on the
  * conflict branch is the ordering guard.
  */
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { PreparedRecord } from "./normalize.ts";
 import type { SourceTable } from "./source-table.ts";
@@ -32,7 +32,9 @@ export async function ensureUsers(db: Kysely<Database>, rows: readonly PreparedR
   const people = [...firstName].map(([email, name]) => ({ email, name }));
   await sql`
     insert into users (email, name)
-    select email, name from json_to_recordset(${JSON.stringify(people)}::text::json) as p(email text, name text)
+    select email, name from json_to_recordset(${
+    JSON.stringify(people)
+  }::text::json) as p(email text, name text)
     order by email
     on conflict (email) do nothing`.execute(db);
 }
@@ -123,7 +125,9 @@ export async function refreshNames(db: Kysely<Database>, userIds: readonly strin
     with best as (
       select distinct on (user_id) user_id, name
       from person_names
-      where user_id in (select value::uuid from json_array_elements_text(${JSON.stringify(userIds)}::text::json))
+      where user_id in (select value::uuid from json_array_elements_text(${
+    JSON.stringify(userIds)
+  }::text::json))
       order by user_id, priority, source_updated_at desc
     ), target as (
       select u.id, b.name

@@ -3,7 +3,7 @@
  * happens to it, keyed by the provider's delivery id, so a repeat changes nothing and a delivery
  * whose processing fails stays there, with its error, for `replay`.
  */
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database, WebhookStatus } from "../db/types.ts";
 import type { SourceRecord } from "../sync/record.ts";
 import type { SourceTable } from "../sync/source-table.ts";
@@ -37,13 +37,17 @@ export async function storeDelivery(
   const insert = (payload: string) =>
     sql<{ id: string }>`
       insert into webhook_events (source, event_id, event_type, payload)
-      values (${delivery.source}, ${delivery.eventId.slice(0, 500)}, ${delivery.eventType?.slice(0, 200) ?? null},
+      values (${delivery.source}, ${delivery.eventId.slice(0, 500)}, ${
+      delivery.eventType?.slice(0, 200) ?? null
+    },
               ${payload}::text::jsonb)
       on conflict (source, event_id) do nothing
       returning id`.execute(db);
   let inserted;
   try {
-    inserted = await insert(isJson(delivery.body) ? delivery.body : JSON.stringify({ unparsed: delivery.body }));
+    inserted = await insert(
+      isJson(delivery.body) ? delivery.body : JSON.stringify({ unparsed: delivery.body }),
+    );
   } catch (error) {
     if (isUnavailable(error)) throw error;
     // jsonb refuses some JSON (a NUL escape, absurd nesting): keep the exact bytes instead.

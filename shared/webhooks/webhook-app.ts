@@ -46,19 +46,31 @@ export function createWebhookApp(source: WebhookSource, db: () => Kysely<Databas
       stored = await storeDelivery(db(), { source: source.source, ...delivery, body: text, bytes: body });
     } catch (error) {
       if (isUnavailable(error)) {
-        return json(source.unavailableStatus, { error: "unavailable", reason: "the database cannot take deliveries now; retry" });
+        return json(source.unavailableStatus, {
+          error: "unavailable",
+          reason: "the database cannot take deliveries now; retry",
+        });
       }
       // Anything else that stops us storing a signed delivery must still make the provider retry.
       console.error(`${source.source} delivery ${delivery.eventId} not stored: ${oneLine(error)}`);
-      return json(source.unavailableStatus, { error: "not stored", reason: "the delivery could not be stored; retry" });
+      return json(source.unavailableStatus, {
+        error: "not stored",
+        reason: "the delivery could not be stored; retry",
+      });
     }
     if (stored.duplicate) return json(200, { status: "duplicate", id: delivery.eventId });
     try {
       const outcome = await processEvent(db(), source, { id: stored.id, payload: parseOrWrap(text) });
-      return json(200, { status: outcome.status, id: delivery.eventId, ...(outcome.error ? { reason: outcome.error } : {}) });
+      return json(200, {
+        status: outcome.status,
+        id: delivery.eventId,
+        ...(outcome.error ? { reason: outcome.error } : {}),
+      });
     } catch (error) {
       // Stored but not processed (the database went away mid-way): it stays pending for replay.
-      console.error(`${source.source} delivery ${delivery.eventId} stored, processing deferred: ${oneLine(error)}`);
+      console.error(
+        `${source.source} delivery ${delivery.eventId} stored, processing deferred: ${oneLine(error)}`,
+      );
       return json(200, { status: "pending", id: delivery.eventId });
     }
   });

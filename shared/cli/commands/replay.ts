@@ -11,15 +11,23 @@ export const replayCommand: Command = {
     const args = parseArgs(ctx.args, ["source", "status"]);
     const source = stringFlag(args, "source")?.toUpperCase();
     const status = stringFlag(args, "status")?.toLowerCase();
-    if (status && !["failed", "pending"].includes(status)) throw new Error(`--status must be failed or pending, not ${status}`);
+    if (status && !["failed", "pending"].includes(status)) {
+      throw new Error(`--status must be failed or pending, not ${status}`);
+    }
     const processors = webhookProcessors().filter((p) => !source || p.source === source);
-    if (processors.length === 0) throw new Error(`unknown --source ${source} (known: ${webhookProcessors().map((p) => p.source).join(", ")})`);
+    if (processors.length === 0) {
+      throw new Error(
+        `unknown --source ${source} (known: ${webhookProcessors().map((p) => p.source).join(", ")})`,
+      );
+    }
     const db = await ctx.db();
     const tally = await replayEvents(db.kysely, processors, {
       statuses: status ? [status as WebhookStatus] : undefined,
       minAgeSeconds: status === "pending" ? 0 : undefined,
     });
-    ctx.log(`replayed: ${tally.processed} processed, ${tally.ignored} ignored, ${tally.failed} still failing`);
+    ctx.log(
+      `replayed: ${tally.processed} processed, ${tally.ignored} ignored, ${tally.failed} still failing`,
+    );
     return tally.failed > 0 ? 1 : 0;
   },
 };

@@ -21,7 +21,9 @@ export function whopWebhookSource(options: { secret?: () => string | undefined }
     unavailableStatus: 503,
     async authenticate(request, body, text) {
       const secret = secretOf();
-      if (!secret) throw new ConfigError("WHOP_WEBHOOK_SECRET is not set; copy it from Whop's webhook settings");
+      if (!secret) {
+        throw new ConfigError("WHOP_WEBHOOK_SECRET is not set; copy it from Whop's webhook settings");
+      }
       const headers = request.headers;
       if (!headers.has("webhook-signature") && headers.has(LEGACY_SIGNATURE_HEADER)) {
         await verifyWhopLegacySignature({ header: headers.get(LEGACY_SIGNATURE_HEADER), body, secret });

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// `npm run check`: format check, lint and type check of everything Deno runs.
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const deno = require.resolve("deno/bin.cjs");
+const targets = ["functions", "shared", "scripts", "bench"];
+const steps = [
+  ["fmt", "--check", ...targets],
+  ["lint", ...targets],
+  ["check", ...targets],
+];
+for (const args of steps) {
+  console.log(`deno ${args.join(" ")}`);
+  const r = spawnSync(process.execPath, [deno, ...args], {
+    stdio: "inherit",
+    env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" },
+  });
+  if (r.status !== 0) {
+    console.error(`npm run check: deno ${args[0]} failed`);
+    process.exit(r.status ?? 1);
+  }
+}
