@@ -52,20 +52,20 @@ from (
 
 create view revenue_by_month with (security_invoker = true) as
 select month, source,
-       sum(gross_usd) as gross_usd,
-       sum(refunded_usd) as refunded_usd,
-       sum(gross_usd) - sum(refunded_usd) as net_usd
+       sum(gross_usd)::numeric(20, 2) as gross_usd,
+       sum(refunded_usd)::numeric(20, 2) as refunded_usd,
+       (sum(gross_usd) - sum(refunded_usd))::numeric(20, 2) as net_usd
 from revenue_lines
 where gross_usd is not null
 group by month, source;
 
 create view revenue_by_user with (security_invoker = true) as
 select u.id as user_id, u.email, u.name,
-       coalesce(s.whop_usd, 0) as whop_usd,
-       coalesce(s.ghl_usd, 0) as ghl_usd,
-       coalesce(s.sheet_usd, 0) as sheet_usd,
-       coalesce(s.elective_usd, 0) as elective_usd,
-       coalesce(s.total_usd, 0) as total_usd
+       coalesce(s.whop_usd, 0)::numeric(20, 2) as whop_usd,
+       coalesce(s.ghl_usd, 0)::numeric(20, 2) as ghl_usd,
+       coalesce(s.sheet_usd, 0)::numeric(20, 2) as sheet_usd,
+       coalesce(s.elective_usd, 0)::numeric(20, 2) as elective_usd,
+       coalesce(s.total_usd, 0)::numeric(20, 2) as total_usd
 from users u
 left join (
   select user_id,

@@ -1,0 +1,28 @@
+import type { Command } from "../main.ts";
+import { parseArgs, stringFlag } from "../args.ts";
+import { formatTable } from "../table.ts";
+
+export const reportCommand: Command = {
+  usage: "report [--top N]",
+  summary: "revenue by month and source, and the top customers, from the views",
+  async run(ctx) {
+    const args = parseArgs(ctx.args, ["top"]);
+    const top = Number(stringFlag(args, "top") ?? 10);
+    if (!Number.isInteger(top) || top < 1) throw new Error("--top takes a whole number of customers");
+    const { kysely } = await ctx.db();
+    const months = await kysely.selectFrom("revenue_by_month").selectAll()
+      .orderBy("month").orderBy("source").execute();
+    ctx.log("Revenue by month and source (USD)\n");
+    ctx.log(formatTable(
+      ["month", "source", "gross_usd", "refunded_usd", "net_usd"],
+      months.map((m) => [m.month.toISOString().slice(0, 7), m.source, m.gross_usd, m.refunded_usd, m.net_usd]),
+    ));
+    const customers = await kysely.selectFrom("revenue_by_user").selectAll()
+      .where("total_usd", ">", "0").orderBy("total_usd", "desc").orderBy("email").limit(top).execute();
+    ctx.log(`\nTop ${top} customers (USD, net of refunds)\n`);
+    ctx.log(formatTable(
+      ["email", "name", "whop_usd", "sheet_usd", "elective_usd", "total_usd"],
+      customers.map((c) => [c.email, c.name, c.whop_usd, c.sheet_usd, c.elective_usd, c.total_usd]),
+    ));
+  },
+};
