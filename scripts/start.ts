@@ -3,8 +3,8 @@
  * under Deno, on the configured database or the embedded PGlite. Ctrl-C stops cleanly.
  */
 import { openDatabase } from "../shared/db/open.ts";
-import { migrate } from "../shared/db/migrate.ts";
-import { oneLine } from "../shared/errors.ts";
+import { migrate, MigrationError } from "../shared/db/migrate.ts";
+import { describeDatabaseError } from "../shared/db/client.ts";
 import { loadFunctionApps, localRouter } from "../shared/http/local-router.ts";
 import { closeRuntimeDb } from "../shared/db/runtime.ts";
 import { exampleRequests } from "./example-requests.ts";
@@ -28,7 +28,7 @@ try {
       `migrations: ${applied.length} applied, ${alreadyApplied} already there`,
   );
 } catch (error) {
-  console.error(`npm start: ${oneLine(error)}`);
+  console.error(`npm start: ${error instanceof MigrationError ? error.message : describeDatabaseError(error)}`);
   await database?.close().catch(() => {});
   Deno.exit(1);
 }

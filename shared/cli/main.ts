@@ -5,7 +5,7 @@
 import { oneLine } from "../errors.ts";
 import { type OpenDatabase, openDatabase } from "../db/open.ts";
 import { closeRuntimeDb } from "../db/runtime.ts";
-import { isUnavailable } from "../db/client.ts";
+import { describeDatabaseError, isUnavailable } from "../db/client.ts";
 import { commands } from "./commands/index.ts";
 
 /** What a command receives. */
@@ -45,9 +45,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return (await command.run(ctx)) ?? 0;
   } catch (error) {
-    const reason = isUnavailable(error)
-      ? `cannot reach the database (${oneLine(error)}): is it running, and is DATABASE_URL right?`
-      : oneLine(error);
+    const reason = isUnavailable(error) ? describeDatabaseError(error) : oneLine(error);
     console.error(`${name}: ${reason}`);
     return 1;
   } finally {

@@ -101,3 +101,18 @@ export function isUnavailable(error: unknown): boolean {
   // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention).
   return /^(08|53|57P)/.test(code) || /connect|ECONNREFUSED|terminating connection/i.test(e.message ?? "");
 }
+
+/**
+ * One line for an operator about a database failure: what could not be reached and what to check,
+ * never the URL's password.
+ */
+export function describeDatabaseError(error: unknown): string {
+  const e = error as { code?: string; message?: string; address?: string; port?: number } | null;
+  const message = (e?.message ?? String(error)).split("\n")[0];
+  if (isUnavailable(error)) {
+    return `cannot reach the database (${message}): is it running, and is DATABASE_URL right?`;
+  }
+  if (e?.code === "28P01" || e?.code === "28000") return `the database refused the login (${message}): check DATABASE_URL's user and password`;
+  if (e?.code === "3D000") return `${message}: create it, or fix the database name in DATABASE_URL`;
+  return message;
+}
