@@ -1,13 +1,37 @@
 /**
- * With TEST_DATABASE_URL, migrates a template database once; each test file clones it.
+ * Test databases. With TEST_DATABASE_URL, migrates a template database once and each test file
+ * clones it (files run in parallel). Without it, starts one embedded PGlite server for the whole
+ * run — creating a PGlite instance costs seconds of WASM start-up on a loaded machine — and test
+ * files take turns on it, each starting from empty tables.
  */
 import postgres from "postgres";
+import type { TestProject } from "vitest/node";
 import { migrate } from "../shared/db/migrate.ts";
+import { startEmbeddedPostgres, type EmbeddedPostgres } from "../shared/db/embedded.ts";
 import { TEMPLATE_DB, withDatabase } from "./helpers/database.ts";
 
-export async function setup(): Promise<void> {
+let embedded: EmbeddedPostgres | null = null;
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    pgliteUrl: string | null;
+  }
+}
+
+export async function setup(project: TestProject): Promise<void> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  if (!serverUrl) return;
+  if (!serverUrl) {
+    embedded = await startEmbeddedPostgres();
+    const sql = postgres(embedded.url, { max: 1, onnotice: () => {} });
+    try {
+      await migrate(sql, "migrations");
+    } finally {
+      await sql.end();
+    }
+    project.provide("pgliteUrl", embedded.url);
+    return;
+  }
+  project.provide("pgliteUrl", null);
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
     const stale = await admin<{ datname: string }[]>`select datname from pg_database where datname like 'cs_test_%'`;
@@ -23,4 +47,8 @@ export async function setup(): Promise<void> {
   } finally {
     await template.end();
   }
+}
+
+export async function teardown(): Promise<void> {
+  await embedded?.stop();
 }

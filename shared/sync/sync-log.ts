@@ -80,7 +80,8 @@ export async function closeLog(
     unchanged: counts.unchanged,
     deleted: counts.deleted,
     failed: counts.failed,
-    errors: JSON.stringify(counts.errors.slice(0, LOGGED_ERRORS)),
+    // Through a text cast: postgres.js would encode a string bound to jsonb a second time.
+    errors: sql<string>`${JSON.stringify(counts.errors.slice(0, LOGGED_ERRORS))}::text::jsonb`,
     error_message: message,
     completed_at: new Date(),
     pid: null,

@@ -4,8 +4,9 @@
  */
 import type { WebhookProcessor } from "./inbox.ts";
 import { whopWebhookSource } from "../sources/whop/webhook-source.ts";
+import { ghlWebhookSource } from "../sources/ghl/webhook-source.ts";
 
 /** The processors `replay` can run. */
 export function webhookProcessors(): WebhookProcessor[] {
-  return [whopWebhookSource()];
+  return [whopWebhookSource(), ghlWebhookSource()];
 }

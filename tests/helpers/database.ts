@@ -1,12 +1,12 @@
 /**
  * TestDatabase: a fresh, migrated database for one test file. With `TEST_DATABASE_URL` it is a new
- * database on that server, cloned from a template the global setup migrated; without it, an
- * in-memory PGlite served on a loopback port. Either way tests talk to it through postgres.js.
+ * database on that server, cloned from a template the global setup migrated; without it, the run's
+ * one embedded PGlite (files take turns; each starts from empty tables). Either way tests talk to
+ * it through postgres.js.
  */
 import { createDb, type Db } from "../../shared/db/client.ts";
-import { migrate } from "../../shared/db/migrate.ts";
-import { startEmbeddedPostgres } from "../../shared/db/embedded.ts";
 import postgres from "postgres";
+import { inject } from "vitest";
 
 export interface TestDatabase extends Db {
   url: string;
@@ -38,18 +38,20 @@ export async function openTestDatabase(options: { max?: number } = {}): Promise<
       },
     };
   }
-  const pg = await startEmbeddedPostgres();
-  const db = createDb(pg.url, { max: options.max ?? 8 });
-  await migrate(db.sql, "migrations");
-  return {
-    ...db,
-    url: pg.url,
-    server: false,
-    async close() {
-      await db.close();
-      await pg.stop();
-    },
-  };
+  // Embedded mode: the run's one PGlite server (see global-setup.ts), emptied for this file.
+  const url = inject("pgliteUrl");
+  if (!url) throw new Error("no test database: the global setup did not start PGlite");
+  const db = createDb(url, { max: options.max ?? 8 });
+  await resetTables(db);
+  return { ...db, url, server: false };
+}
+
+/** Empties every table of the public schema, so a file starts as on a fresh database. */
+async function resetTables(db: Db): Promise<void> {
+  const tables = await db.sql<{ name: string }[]>`
+    select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`;
+  if (tables.length === 0) return;
+  await db.sql.unsafe(`truncate ${tables.map((t) => t.name).join(", ")} restart identity cascade`);
 }
 
 /** The same server URL pointing at another database. */

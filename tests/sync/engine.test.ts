@@ -86,6 +86,10 @@ describe("sync engine", () => {
     const log = await t.kysely.selectFrom("sync_logs").selectAll().executeTakeFirstOrThrow();
     expect(log).toMatchObject({ status: "PARTIAL", created: 2, failed: 2 });
     expect(log.error_message).toMatch(/2 record\(s\) failed/);
+    expect(log.errors).toEqual([
+      { key: "bad", reason: expect.stringMatching(/not an exact decimal/) },
+      { key: "nul", reason: expect.stringMatching(/NUL/) },
+    ]);
   });
 
   it("keeps a record without an email unlinked and links it when a later version has one", async () => {

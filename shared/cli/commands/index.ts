@@ -4,8 +4,14 @@
 import type { Command } from "../main.ts";
 import { migrateCommand } from "./migrate.ts";
 import { replayCommand } from "./replay.ts";
+import { reportCommand } from "./report.ts";
+import { ghlBackfillCommand } from "./ghl-backfill.ts";
+import { whopBackfillCommand } from "./whop-backfill.ts";
 
 export const commands: Record<string, Command> = {
   migrate: migrateCommand,
   replay: replayCommand,
+  report: reportCommand,
+  "ghl:backfill": ghlBackfillCommand,
+  "whop:backfill": whopBackfillCommand,
 };
