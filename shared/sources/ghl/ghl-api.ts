@@ -6,7 +6,7 @@
 
 import { env } from "../../env.ts";
 import { ConfigError, oneLine, UpstreamError } from "../../errors.ts";
-import { backoffDelay, parseRetryAfter } from "./retry-delay.ts";
+import { backoffDelay, parseRetryAfter } from "../../http/retry-delay.ts";
 import { SlidingWindowLimiter } from "./sliding-window-limiter.ts";
 
 /** HighLevel's API base when `GHL_API_BASE` is unset. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UpstreamError } from "../../errors.ts";
-import { fetchWithRetry, retryAfterMs } from "./fetch-retry.ts";
+import { fetchWithRetry } from "./fetch-retry.ts";
 
 /** A fetch double answering from a script, one entry per call. */
 function scripted(...answers: (Response | Error | "hang")[]) {
@@ -97,14 +97,5 @@ describe("fetchWithRetry", () => {
     setTimeout(() => controller.abort(reason), 10);
     await expect(fetchWithRetry("the sheet", "http://x/a", {}, { fetch: fake, signal: controller.signal }))
       .rejects.toBe(reason);
-  });
-});
-
-describe("retryAfterMs", () => {
-  it("reads delta-seconds and HTTP dates, and ignores garbage", () => {
-    expect(retryAfterMs("3")).toBe(3000);
-    expect(retryAfterMs("Wed, 21 Oct 2015 07:28:10 GMT", Date.UTC(2015, 9, 21, 7, 28, 0))).toBe(10_000);
-    expect(retryAfterMs("soon")).toBeNull();
-    expect(retryAfterMs(null)).toBeNull();
   });
 });

@@ -3,6 +3,7 @@
  * with exponential backoff, a `Retry-After` is honoured, and anything else is the caller's to read.
  */
 
+import { backoffDelay, retryAfterMs } from "../../http/retry-delay.ts";
 import { oneLine, UpstreamError } from "../../errors.ts";
 
 /** Retry and timeout settings shared by the CSV download and the Sheets API calls. */
@@ -37,15 +38,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
-}
-
-/** Milliseconds a `Retry-After` header asks for (delta-seconds or an HTTP date), or `null`. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | null {
-  if (header === null || header.trim() === "") return null;
-  const text = header.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 /** `1.5 s` or `200 ms`, for one-line reasons. */
@@ -110,15 +102,14 @@ export async function fetchWithRetry(
     if (attempt >= maxAttempts) {
       throw new UpstreamError(`${what} ${failure} after ${attempt} attempts`, response?.status);
     }
-    const asked = response ? retryAfterMs(response.headers.get("retry-after")) : null;
+    const asked = response ? retryAfterMs(response.headers, Date.now()) : null;
     if (asked !== null && asked > maxDelay) {
       throw new UpstreamError(
         `${what} ${failure} and asks to wait ${Math.ceil(asked / 1000)} s; try again later`,
         response?.status,
       );
     }
-    const backoff = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
     // Half fixed, half random, so parallel pulls hitting one quota do not retry in lockstep.
-    await wait(asked ?? Math.round(backoff / 2 + (Math.random() * backoff) / 2), opts.signal);
+    await wait(asked ?? backoffDelay(attempt, Math.random, baseDelay, maxDelay), opts.signal);
   }
 }

@@ -8,7 +8,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, UpstreamError } from "../../errors.ts";
 import {
   DEFAULT_WHOP_API_BASE,
-  retryAfterMs,
   WHOP_API_VERSION_DATE,
   WhopApi,
   type WhopApiOptions,
@@ -241,16 +240,5 @@ describe("WhopApi configuration", () => {
   it("refuses to build without an API key, naming the variable", () => {
     expect(() => WhopApi.fromEnv({ apiKey: "" })).toThrow(ConfigError);
     expect(() => WhopApi.fromEnv({ apiKey: "" })).toThrow("WHOP_API_KEY is not set");
-  });
-});
-
-describe("retryAfterMs", () => {
-  it("ignores values that are neither seconds nor a date, and clamps past dates to zero", () => {
-    const now = Date.UTC(2026, 0, 1);
-    expect(retryAfterMs(new Headers({ "retry-after": "soon" }), now)).toBeNull();
-    expect(retryAfterMs(new Headers({ "retry-after-ms": "-5" }), now)).toBeNull();
-    expect(retryAfterMs(new Headers({ "retry-after": new Date(now - 10_000).toUTCString() }), now)).toBe(0);
-    expect(retryAfterMs(new Headers({ "retry-after": "1.5" }), now)).toBe(1500);
-    expect(retryAfterMs(new Headers(), now)).toBeNull();
   });
 });

@@ -4,6 +4,7 @@
  * Checkpoints and the page loop belong to the caller (sources.md 2.4).
  */
 
+import { retryAfterMs } from "../../http/retry-delay.ts";
 import { env } from "../../env.ts";
 import { ConfigError, oneLine, UpstreamError } from "../../errors.ts";
 
@@ -203,19 +204,6 @@ export class WhopApi {
   }
 }
 
-/**
- * The wait a response asks for: `retry-after-ms`, else `Retry-After` in seconds or as an HTTP date;
- * `null` when neither is present and valid.
- */
-export function retryAfterMs(headers: Headers, now: number): number | null {
-  const ms = headers.get("retry-after-ms");
-  if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms));
-  const value = headers.get("retry-after")?.trim();
-  if (!value) return null;
-  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
-}
 
 function toPage(body: unknown, what: string): WhopPage {
   const object = typeof body === "object" && body !== null ? body as Record<string, unknown> : {};

@@ -30,3 +30,13 @@ export function backoffDelay(
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
+
+/**
+ * Milliseconds the response's headers ask for: `retry-after-ms` (which Whop's SDK reads) first,
+ * then `Retry-After`; `null` when neither is there or readable.
+ */
+export function retryAfterMs(headers: Headers, nowMs: number): number | null {
+  const ms = headers.get("retry-after-ms")?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms)) return Math.ceil(Number(ms));
+  return parseRetryAfter(headers.get("retry-after"), nowMs);
+}

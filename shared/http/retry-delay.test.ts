@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffDelay, parseRetryAfter } from "./retry-delay.ts";
+import { backoffDelay, parseRetryAfter, retryAfterMs } from "./retry-delay.ts";
 
 describe("parseRetryAfter", () => {
   const now = Date.parse("2025-01-28T15:00:00Z");
@@ -42,5 +42,16 @@ describe("backoffDelay", () => {
         },
       ),
     );
+  });
+});
+
+describe("retryAfterMs", () => {
+  it("ignores values that are neither seconds nor a date, and clamps past dates to zero", () => {
+    const now = Date.UTC(2026, 0, 1);
+    expect(retryAfterMs(new Headers({ "retry-after": "soon" }), now)).toBeNull();
+    expect(retryAfterMs(new Headers({ "retry-after-ms": "-5" }), now)).toBeNull();
+    expect(retryAfterMs(new Headers({ "retry-after": new Date(now - 10_000).toUTCString() }), now)).toBe(0);
+    expect(retryAfterMs(new Headers({ "retry-after": "1.5" }), now)).toBe(1500);
+    expect(retryAfterMs(new Headers(), now)).toBeNull();
   });
 });
