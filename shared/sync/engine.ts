@@ -132,10 +132,11 @@ export async function finish(
   logId: string,
   counts: SyncCounts,
   outcome: DeleteOutcome | null,
+  notes: readonly string[] = [],
 ): Promise<SyncResult> {
   const refused = outcome?.refused;
-  const status: SyncStatus = counts.failed > 0 || refused ? "PARTIAL" : "SUCCESS";
-  const messages: string[] = [];
+  const status: SyncStatus = counts.failed > 0 || refused || notes.length > 0 ? "PARTIAL" : "SUCCESS";
+  const messages: string[] = [...notes];
   if (counts.failed > 0) {
     messages.push(`${counts.failed} record(s) failed; first: ${counts.errors[0]?.reason}`);
   }

@@ -8,10 +8,12 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
-import { prepareBatch } from "./normalize.ts";
+import { prepareBatch, type RecordError } from "./normalize.ts";
 import { finish, type SyncResult, writeRows } from "./engine.ts";
 import { closeLog, failAbandonedRuns, LOGGED_ERRORS, openLog, type SyncCounts } from "./sync-log.ts";
 import { softDeleteMissing } from "./soft-delete.ts";
+
+const UNIDENTIFIED = "";
 
 /** How long a slice may take before the run is presumed dead (Edge's wall clock is 150–400 s). */
 const SLICE_LEASE_SECONDS = 900;
@@ -53,9 +55,15 @@ export class SyncRun {
     return new SyncRun(db, table, id, options);
   }
 
-  /** Writes one slice of records; its counts are added to the run's log. */
-  async write(records: readonly SourceRecord[]): Promise<SyncCounts> {
+  /**
+   * Writes one slice of records; its counts are added to the run's log. `unmapped` are objects the
+   * source returned but its mapper refused: they count as failed, and a full run treats their keys
+   * as seen so their existing rows survive. One without a key cannot be marked seen, so a full run
+   * that met one soft-deletes nothing.
+   */
+  async write(records: readonly SourceRecord[], unmapped: readonly RecordError[] = []): Promise<SyncCounts> {
     const { rows, errors } = prepareBatch(records, this.table.keyedByScope);
+    errors.push(...unmapped);
     const counts: SyncCounts = {
       created: 0,
       updated: 0,
@@ -65,25 +73,24 @@ export class SyncRun {
       errors,
     };
     await writeRows(this.db, this.table, rows, counts, this.options.chunkSize ?? 2000, async () => {});
-    if (this.options.full && rows.length > 0) {
+    // Every key the source returned, mapped or not; UNIDENTIFIED stands for an object without one.
+    const seen = [...rows.map((r) => r.key), ...unmapped.map((u) => u.key ?? UNIDENTIFIED)];
+    if (this.options.full && seen.length > 0) {
+      const keys = JSON.stringify(seen);
       await sql`
         insert into sync_run_keys (sync_log_id, key)
-        select ${this.id}::uuid, value from json_array_elements_text(${
-        JSON.stringify(rows.map((r) => r.key))
-      }::text::json)
+        select ${this.id}::uuid, value from json_array_elements_text(${keys}::text::json)
         on conflict do nothing`.execute(this.db);
     }
+    const processed = counts.created + counts.updated + counts.unchanged + counts.failed;
+    const newErrors = JSON.stringify(counts.errors);
     await sql`
       update sync_logs set
         created = created + ${counts.created}, updated = updated + ${counts.updated},
         unchanged = unchanged + ${counts.unchanged}, failed = failed + ${counts.failed},
-        records_processed = records_processed + ${
-      counts.created + counts.updated + counts.unchanged + counts.failed
-    },
+        records_processed = records_processed + ${processed},
         errors = (select coalesce(jsonb_agg(e), '[]') from (
-                   select e from jsonb_array_elements(errors || ${
-      JSON.stringify(counts.errors)
-    }::text::jsonb) e
+                   select e from jsonb_array_elements(errors || ${newErrors}::text::jsonb) e
                    limit ${LOGGED_ERRORS}) x),
         lease_until = now() + make_interval(secs => ${SLICE_LEASE_SECONDS})
       where id = ${this.id}`.execute(this.db);
@@ -99,15 +106,15 @@ export class SyncRun {
   ): Promise<SyncResult> {
     const totals = await this.totals();
     let outcome = null;
+    const notes: string[] = [];
     if (this.options.full && options.complete) {
-      outcome = await softDeleteMissing(
-        this.db,
-        this.table,
-        this.options.scope,
-        { syncLogId: this.id },
-        options,
-      );
-      totals.deleted = outcome.deleted;
+      if (await this.metUnidentified()) {
+        notes.push("an object without an id could not be read, so nothing was soft-deleted");
+      } else {
+        const seen = { syncLogId: this.id };
+        outcome = await softDeleteMissing(this.db, this.table, this.options.scope, seen, options);
+        totals.deleted = outcome.deleted;
+      }
     }
     await sql`delete from sync_run_keys where sync_log_id = ${this.id}`.execute(this.db);
     if (!options.complete) {
@@ -115,7 +122,13 @@ export class SyncRun {
       await closeLog(this.db, this.id, "FAILED", totals, message);
       return { ...totals, status: "FAILED", syncLogId: this.id };
     }
-    return await finish(this.db, this.id, totals, outcome);
+    return await finish(this.db, this.id, totals, outcome, notes);
+  }
+
+  private async metUnidentified(): Promise<boolean> {
+    const hit = await this.db.selectFrom("sync_run_keys").select("key")
+      .where("sync_log_id", "=", this.id).where("key", "=", UNIDENTIFIED).executeTakeFirst();
+    return hit !== undefined;
   }
 
   /** Closes the run as FAILED with a one-line reason; deletes nothing. */

@@ -10,7 +10,7 @@ import {
   runGhlBackfillSlice,
 } from "../../shared/sources/ghl/backfill.ts";
 import { createGhlBackfillApp } from "../../shared/sources/ghl/backfill-app.ts";
-import { claimCheckpoint, releaseClaim } from "../../shared/sources/ghl/checkpoint-claim.ts";
+import { claimCheckpoint, releaseClaim } from "../../shared/sync/checkpoint-claim.ts";
 import { loadCheckpoint } from "../../shared/sync/checkpoint.ts";
 import { UpstreamError } from "../../shared/errors.ts";
 
@@ -172,8 +172,11 @@ describe("ghl backfill", () => {
     double.contacts[30] = { ...double.contacts[30], id: 12345 };
     const lines: string[] = [];
     const slice = await backfill({ full: true, log: (l) => lines.push(l) });
-    expect(slice.result).toMatchObject({ status: "FAILED", deleted: 0 });
+    expect(slice.result).toMatchObject({ status: "PARTIAL", deleted: 0, failed: 1 });
     expect(await live()).toContain("c17");
+    const log = await t.kysely.selectFrom("sync_logs").select("error_message")
+      .where("id", "=", slice.result!.syncLogId!).executeTakeFirstOrThrow();
+    expect(log.error_message).toMatch(/without an id could not be read, so nothing was soft-deleted/);
     expect(lines.some((l) => l.includes("unreadable contact #30"))).toBe(true);
   });
 

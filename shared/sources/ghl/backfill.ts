@@ -16,7 +16,7 @@ import { oneLine, PayloadError, UpstreamError } from "../../errors.ts";
 import type { GhlApi, GhlContactsCursor } from "./ghl-api.ts";
 import { ghlContactsToRecords } from "./map-ghl-event.ts";
 import { ghlTable } from "./table.ts";
-import { type CheckpointClaim, claimCheckpoint, releaseClaim, saveClaimed } from "./checkpoint-claim.ts";
+import { type CheckpointClaim, claimCheckpoint, releaseClaim, saveClaimed } from "../../sync/checkpoint-claim.ts";
 
 /** What the checkpoint holds between invocations. */
 export interface GhlBackfillState {
@@ -28,8 +28,6 @@ export interface GhlBackfillState {
   /** Pages and contacts read so far by the run in progress. */
   pages: number;
   contacts: number;
-  /** Contacts HighLevel listed that could not be read; a full run with any deletes nothing. */
-  unreadable: number;
   startedAt: string | null;
   /** When the last run finished, and its log. */
   completedAt: string | null;
@@ -151,32 +149,24 @@ export async function runGhlBackfillSlice(
         throw stoppedAt(error, state);
       }
       const { records, errors } = ghlContactsToRecords(page.contacts, options.locationId);
-      for (const error of errors) log(`page ${state.pages + 1}: unreadable ${error}`);
-      const counts = await run.write(records);
+      for (const error of errors) log(`page ${state.pages + 1}: unreadable ${error.reason}`);
+      const counts = await run.write(records, errors);
       state.cursor = page.next;
       state.pages++;
       state.contacts += page.contacts.length;
-      state.unreadable += errors.length;
       slice.pages++;
       slice.contacts += page.contacts.length;
       await save(state);
       const of = page.total !== undefined ? ` of ${page.total}` : "";
       log(
         `page ${state.pages}: ${state.contacts}${of} contacts read; this page ${counts.created} created, ` +
-          `${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed + errors.length} failed`,
+          `${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`,
       );
       if (page.next === null) break;
     }
 
-    // A contact we could not read is one we could not mark as seen: deleting by absence would
-    // remove it, so a full run that met one deletes nothing.
-    if (state.full && state.unreadable > 0) {
-      log(`${state.unreadable} contact(s) could not be read; nothing is soft-deleted this run`);
-    }
-    const result = await run.finish({
-      complete: !state.full || state.unreadable === 0,
-      force: options.force,
-    });
+    // A contact we could not read still counts as seen (SyncRun.write), so its row survives.
+    const result = await run.finish({ complete: true, force: options.force });
     await save({
       ...emptyState(state.full),
       completedAt: new Date(now()).toISOString(),
@@ -265,7 +255,6 @@ function emptyState(full: boolean): GhlBackfillState {
     cursor: null,
     pages: 0,
     contacts: 0,
-    unreadable: 0,
     startedAt: null,
     completedAt: null,
     lastSyncLogId: null,

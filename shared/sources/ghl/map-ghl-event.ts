@@ -6,6 +6,7 @@
 
 import { oneLine, PayloadError } from "../../errors.ts";
 import type { SourceRecord } from "../../sync/record.ts";
+import type { RecordError } from "../../sync/normalize.ts";
 import { contactFromBody, type GhlContact } from "./ghl-contact.ts";
 import type { GhlEvent } from "./parse-ghl-event.ts";
 import { ghlContactSchema } from "./schemas.ts";
@@ -50,14 +51,18 @@ export function ghlContactToRecord(contact: unknown, locationId?: string): Sourc
 export function ghlContactsToRecords(
   contacts: unknown[],
   locationId?: string,
-): { records: SourceRecord[]; errors: string[] } {
+): { records: SourceRecord[]; errors: RecordError[] } {
   const records: SourceRecord[] = [];
-  const errors: string[] = [];
+  const errors: RecordError[] = [];
   contacts.forEach((contact, index) => {
     try {
       records.push(ghlContactToRecord(contact, locationId));
     } catch (error) {
-      errors.push(`contact #${index}: ${oneLine(error)}`);
+      const id = (contact as { id?: unknown } | null)?.id;
+      errors.push({
+        key: typeof id === "string" && id !== "" ? id : null,
+        reason: `contact #${index}: ${oneLine(error)}`,
+      });
     }
   });
   return { records, errors };

@@ -18,7 +18,6 @@ import { oneLine } from "../../errors.ts";
 import type { WhopApi, WhopListResource, WhopPage } from "./whop-api.ts";
 import { type WhopObjectKind, whopObjectToRecord } from "./map-whop-event.ts";
 import { whopTable } from "./table.ts";
-import { recordUnmapped } from "./record-unmapped.ts";
 import {
   newBackfillState,
   parseBackfillState,
@@ -131,8 +130,7 @@ export async function runWhopBackfill(
     const run = await SyncRun.resume(db, whopTable, state.runId!, runOptions(state));
     if (!run) continue; // closed meanwhile (its lease ran out): prepare() restarts or continues it
     const { records, unmapped } = mapPage(KIND[state.resource], page.data);
-    await run.write(records);
-    await recordUnmapped(db, run.id, state.full, unmapped);
+    await run.write(records, unmapped);
 
     const advanced = await locked(db, (trx) => advance(trx, state, page, options));
     if (!advanced) continue; // another caller moved the checkpoint first; the rows are the same

@@ -3,12 +3,10 @@
  * claims its checkpoint before it reads it and renews the claim with every save, so two slices
  * (two overlapping cron calls, or the CLI beside the cron) never advance one cursor or finish one
  * run twice. A crashed holder's claim simply runs out.
- *
- * Generic over the checkpoint's state; it lives beside its only user until a second one needs it
- * (then it belongs in shared/sync/checkpoint.ts).
+ * Generic over the checkpoint's state, so any sliced pull or backfill can use it.
  */
 import { type Kysely, sql } from "kysely";
-import type { Database } from "../../db/types.ts";
+import type { Database } from "../db/types.ts";
 
 /** A held claim: the state as it was when claimed (`null` when the row is new). */
 export interface CheckpointClaim<T> {
