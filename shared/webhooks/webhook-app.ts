@@ -11,7 +11,7 @@ import { isUnavailable } from "../db/client.ts";
 import { readBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/error-response.ts";
 import { processEvent, storeDelivery, type WebhookProcessor } from "./inbox.ts";
-import { oneLine } from "../errors.ts";
+import { ConfigError, oneLine } from "../errors.ts";
 
 /** An authenticated delivery, named for deduplication. */
 export interface AuthenticatedDelivery {
@@ -45,6 +45,7 @@ export function createWebhookApp(source: WebhookSource, db: () => Kysely<Databas
     try {
       stored = await storeDelivery(db(), { source: source.source, ...delivery, body: text, bytes: body });
     } catch (error) {
+      if (error instanceof ConfigError) return errorResponse(error); // no DATABASE_URL: say so
       if (isUnavailable(error)) {
         return json(source.unavailableStatus, {
           error: "unavailable",

@@ -405,3 +405,22 @@ describe("whop-webhook: order of arrival", () => {
     });
   }
 });
+
+describe("whop-webhook without a database configured", () => {
+  it("answers 500 naming DATABASE_URL, not a stack trace", async () => {
+    const { createWebhookApp } = await import("../../shared/webhooks/webhook-app.ts");
+    const { whopWebhookSource } = await import("../../shared/sources/whop/webhook-source.ts");
+    const { ConfigError } = await import("../../shared/errors.ts");
+    const secret = "ws_no_db";
+    const app = createWebhookApp(whopWebhookSource({ secret: () => secret }), () => {
+      throw new ConfigError("DATABASE_URL is not set (in Supabase, SUPABASE_DB_URL)");
+    });
+    const body = JSON.stringify({ id: "msg_nodb", type: "payment.succeeded", timestamp: new Date().toISOString(), data: { id: "pay_x" } });
+    const { signStandardWebhook } = await import("../../shared/sources/whop/standard-webhooks.ts");
+    const headers = await signStandardWebhook({ id: "msg_nodb", timestamp: new Date(), body, secret });
+    const res = await app.request(new Request("http://local/whop-webhook", { method: "POST", headers, body }));
+    expect(res.status).toBe(500);
+    const answer = await res.json();
+    expect(answer).toEqual({ error: "misconfigured", reason: "DATABASE_URL is not set (in Supabase, SUPABASE_DB_URL)" });
+  });
+});
