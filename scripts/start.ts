@@ -6,7 +6,8 @@ import { openDatabase } from "../shared/db/open.ts";
 import { migrate, MigrationError } from "../shared/db/migrate.ts";
 import { describeDatabaseError } from "../shared/db/client.ts";
 import { loadFunctionApps, localRouter } from "../shared/http/local-router.ts";
-import { closeRuntimeDb } from "../shared/db/runtime.ts";
+import { closeRuntimeDb, runtimeDb } from "../shared/db/runtime.ts";
+import { pullSheets } from "../shared/sources/sheets/pull-due.ts";
 import { exampleRequests } from "./example-requests.ts";
 
 const started = performance.now();
@@ -28,7 +29,9 @@ try {
       `migrations: ${applied.length} applied, ${alreadyApplied} already there`,
   );
 } catch (error) {
-  console.error(`npm start: ${error instanceof MigrationError ? error.message : describeDatabaseError(error)}`);
+  console.error(
+    `npm start: ${error instanceof MigrationError ? error.message : describeDatabaseError(error)}`,
+  );
   await database?.close().catch(() => {});
   Deno.exit(1);
 }
@@ -48,10 +51,26 @@ console.log(`serving ${apps.size} functions in ${Math.round(performance.now() - 
 for (const name of apps.keys()) console.log(`  ${base}/${name}`);
 console.log(`\nTry a signed Whop delivery:\n${await exampleRequests(base)}\n\nCtrl-C stops.`);
 
+// Without pg_cron (the embedded database) this process runs the sheet schedules itself: every
+// minute it pulls the sources whose `schedule` has come due, exactly as the cron tick would.
+const scheduler = database.mode !== "server" || Deno.env.get("SHEETS_SCHEDULER") === "1"
+  ? setInterval(() => {
+    pullSheets(runtimeDb(), { dueOnly: true }).then(
+      (pulled) => {
+        for (const p of pulled) {
+          console.log(`sheets: ${p.source} ${p.status} (+${p.created} ~${p.updated} -${p.deleted})`);
+        }
+      },
+      (error) => console.error(`sheets: scheduled pull failed: ${describeDatabaseError(error)}`),
+    );
+  }, 60_000)
+  : null;
+
 let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
+  if (scheduler !== null) clearInterval(scheduler);
   controller.abort();
   await server.finished.catch(() => {});
   await closeRuntimeDb();

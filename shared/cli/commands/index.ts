@@ -7,6 +7,9 @@ import { replayCommand } from "./replay.ts";
 import { reportCommand } from "./report.ts";
 import { ghlBackfillCommand } from "./ghl-backfill.ts";
 import { whopBackfillCommand } from "./whop-backfill.ts";
+import { sheetsAddCommand } from "./sheets-add.ts";
+import { sheetsPullCommand } from "./sheets-pull.ts";
+import { electiveImportCommand } from "./elective-import.ts";
 
 export const commands: Record<string, Command> = {
   migrate: migrateCommand,
@@ -14,4 +17,7 @@ export const commands: Record<string, Command> = {
   report: reportCommand,
   "ghl:backfill": ghlBackfillCommand,
   "whop:backfill": whopBackfillCommand,
+  "sheets:add": sheetsAddCommand,
+  "sheets:pull": sheetsPullCommand,
+  "elective:import": electiveImportCommand,
 };

@@ -1,0 +1,57 @@
+/**
+ * `sheets:pull [--source NAME] [--due] [--force]`: pulls every enabled sheet source (or one, or
+ * only the due ones) now, to the end, printing the column detection and the outcome of each.
+ */
+import type { Command } from "../main.ts";
+import { parseArgs, stringFlag } from "../args.ts";
+import { pullSheets } from "../../sources/sheets/pull-due.ts";
+import type { PullSummary } from "../../sources/sheets/pull.ts";
+
+export const sheetsPullCommand: Command = {
+  usage: "sheets:pull [--source NAME] [--due] [--force]",
+  summary: "pull every enabled sheet source now (or one; --due: only those due by their schedule)",
+  async run(ctx) {
+    const args = parseArgs(ctx.args, ["source", "due", "force"]);
+    if (args.positionals.length > 0) throw new Error(`unexpected argument ${args.positionals[0]}`);
+    if (args.flags.has("source") && !stringFlag(args, "source")) throw new Error("--source needs a name");
+    const db = await ctx.db();
+    const summaries = await pullSheets(db.kysely, {
+      source: stringFlag(args, "source"),
+      dueOnly: args.flags.has("due"),
+      force: args.flags.has("force"),
+      log: ctx.log,
+    });
+    if (summaries.length === 0) {
+      ctx.log(
+        args.flags.has("due") ? "no sheet source is due" : "no enabled sheet source; add one with sheets:add",
+      );
+      return;
+    }
+    for (const s of summaries) {
+      ctx.log(describe(s));
+      for (const reason of s.rowErrors) ctx.log(`  ${reason}`);
+      if (s.deleteRefused) {
+        ctx.log(
+          `  safety valve: would soft-delete ${s.deleteRefused.wouldDelete} of ${s.deleteRefused.live} rows; ` +
+            `nothing was deleted; run again with --force if the sheet really lost them`,
+        );
+      }
+    }
+    const failed = summaries.filter((s) => s.status === "FAILED" || s.status === "BUSY");
+    if (failed.length > 0) {
+      throw new Error(
+        `${failed.length} of ${summaries.length} source(s) not pulled: ` +
+          failed.map((s) => `${s.source} (${s.error})`).join("; "),
+      );
+    }
+  },
+};
+
+function describe(s: PullSummary): string {
+  const where = s.syncLogId ? ` (sync_logs ${s.syncLogId})` : "";
+  if (s.status === "FAILED" || s.status === "BUSY" || s.status === "DEFERRED") {
+    return `${s.source}: ${s.status}: ${s.error}${where}`;
+  }
+  return `${s.source}: ${s.status}: ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged, ` +
+    `${s.deleted} deleted, ${s.failed} failed${where}`;
+}

@@ -1,0 +1,123 @@
+/**
+ * createSheetsPullApp: the Hono app behind `sheets-pull`. A POST with the cron bearer secret pulls
+ * every enabled source that is due (`{}`) or one source now (`{"source": "<name>"}`), within a time
+ * budget that keeps the call inside Edge's 2 s of CPU; a pull that needs longer answers
+ * `done: false` and the next call resumes it from its checkpoint.
+ */
+import { Hono } from "hono";
+import type { Kysely } from "kysely";
+import type { Database } from "../../db/types.ts";
+import { isUnavailable } from "../../db/client.ts";
+import { env } from "../../env.ts";
+import { PayloadError } from "../../errors.ts";
+import { requireCronSecret } from "../../http/cron-auth.ts";
+import { readBody } from "../../http/read-body.ts";
+import { errorResponse, json } from "../../http/error-response.ts";
+import type { PullOptions, PullSummary } from "./pull.ts";
+import { pullSheets, UnknownSheetSourceError } from "./pull-due.ts";
+
+/** Wall-clock budget per call (ms) unless `SHEETS_PULL_BUDGET_MS` says otherwise. */
+export const DEFAULT_PULL_BUDGET_MS = 1_000;
+/** Rows per chunk unless `SHEETS_PULL_CHUNK_ROWS` says otherwise. */
+export const DEFAULT_PULL_CHUNK_ROWS = 1_000;
+
+/**
+ * A call must not sleep for minutes on a rate limit or a silent server: it fails fast, and the
+ * source is tried again at its next schedule.
+ */
+const CALL_RETRY = { maxAttempts: 3, maxDelayMs: 5_000, timeoutMs: 20_000 };
+
+/** What the app is built from; every part has a default from the environment. */
+export interface SheetsPullAppOptions {
+  db: () => Kysely<Database>;
+  /** The bearer secret; default `CRON_SECRET`, read per request. */
+  secret?: () => string | undefined;
+  /** Pull settings (budget, chunk size, download and Sheets API settings, clock). */
+  pull?: PullOptions;
+}
+
+/**
+ * Builds the app.
+ *
+ * @example
+ * export const app = createSheetsPullApp({ db: runtimeDb });
+ */
+export function createSheetsPullApp(options: SheetsPullAppOptions): Hono {
+  const app = new Hono();
+  app.post("*", async (c) => {
+    await requireCronSecret(c.req.raw, { secret: options.secret });
+    const { source } = parseBody(await readBody(c.req.raw, 16 * 1024));
+    const pull = options.pull ?? {};
+    let summaries: PullSummary[];
+    try {
+      summaries = await pullSheets(options.db(), {
+        ...pull,
+        source,
+        dueOnly: source === undefined,
+        budgetMs: pull.budgetMs ?? positive("SHEETS_PULL_BUDGET_MS") ?? DEFAULT_PULL_BUDGET_MS,
+        chunkRows: pull.chunkRows ?? positive("SHEETS_PULL_CHUNK_ROWS") ?? DEFAULT_PULL_CHUNK_ROWS,
+        csv: { ...CALL_RETRY, ...pull.csv },
+        sheetsApi: { ...CALL_RETRY, ...pull.sheetsApi },
+      });
+    } catch (error) {
+      if (error instanceof UnknownSheetSourceError) {
+        return json(404, { error: "not found", reason: error.message });
+      }
+      if (isUnavailable(error)) {
+        return json(503, { error: "unavailable", reason: "the database cannot be reached now; retry" });
+      }
+      throw error;
+    }
+    return json(200, { sources: summaries.map(summaryJson) });
+  });
+  app.all("*", (c) => c.json({ error: "method not allowed", reason: "send a POST" }, 405));
+  app.onError((error) => errorResponse(error));
+  return app;
+}
+
+/** `{}` or an empty body: the due sources; `{"source": "name"}`: that one. */
+function parseBody(bytes: Uint8Array): { source?: string } {
+  const text = new TextDecoder().decode(bytes).trim();
+  if (text === "") return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new PayloadError('the body is not JSON; send {} or {"source": "<name>"}');
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new PayloadError("the body must be a JSON object");
+  }
+  const source = (body as { source?: unknown }).source;
+  if (source !== undefined && (typeof source !== "string" || source.trim() === "")) {
+    throw new PayloadError("source must be the name of a sheet source");
+  }
+  return source === undefined ? {} : { source: source.trim() };
+}
+
+/** A summary as the function answers it (snake_case, as the rest of the HTTP surface). */
+export function summaryJson(s: PullSummary): Record<string, unknown> {
+  return {
+    source: s.source,
+    kind: s.kind,
+    status: s.status,
+    created: s.created,
+    updated: s.updated,
+    unchanged: s.unchanged,
+    deleted: s.deleted,
+    failed: s.failed,
+    sync_log_id: s.syncLogId,
+    done: s.done,
+    resumes: s.resumes,
+    rows: s.rows,
+    columns: s.columns,
+    ...(s.error ? { error: s.error } : {}),
+    ...(s.rowErrors.length ? { row_errors: s.rowErrors } : {}),
+    ...(s.deleteRefused ? { delete_refused: s.deleteRefused } : {}),
+  };
+}
+
+function positive(name: string): number | undefined {
+  const value = Number(env(name));
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
