@@ -35,6 +35,7 @@ export interface SourceColumns {
   is_revenue: ColumnType<boolean, boolean | undefined, boolean>;
   date: NullableTimestamp;
   source_updated_at: Timestamp;
+  content_hash: string | null;
   last_synced: Timestamp;
   deleted_at: NullableTimestamp;
   created_at: Timestamp;

@@ -8,7 +8,7 @@ import type { Database, SyncStatus } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
 import { prepareBatch, type PreparedRecord } from "./normalize.ts";
-import { ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
+import { changedRows, ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
 import { closeLog, failAbandonedRuns, heartbeat, openLog, type SyncCounts } from "./sync-log.ts";
 import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
 
@@ -37,6 +37,7 @@ export interface SyncResult extends SyncCounts {
 }
 
 const DEFAULT_CHUNK = 2000;
+const WRITERS = 2;
 const LEASE_SECONDS = 300;
 
 /**
@@ -93,8 +94,9 @@ export async function sync(
       errors,
     };
     try {
+      // The log lives on `conn`; the rows go through the pool, so chunks can overlap.
       await writeRows(
-        conn,
+        db,
         table,
         rows,
         counts,
@@ -171,21 +173,42 @@ export async function writeRows(
 ): Promise<void> {
   const syncedAt = new Date();
   const touched = new Set<string>();
-  for (let i = 0; i < rows.length; i += chunkSize) {
-    const chunk = rows.slice(i, i + chunkSize);
-    try {
-      await ensureUsers(db, chunk);
-      const done = await upsertChunk(db, table, chunk, syncedAt);
-      counts.created += done.created;
-      counts.updated += done.updated;
-      counts.unchanged += chunk.length - done.created - done.updated;
-      for (const id of done.userIds) touched.add(id);
-    } catch (error) {
-      if (isConnectionLoss(error)) throw error;
-      for (const row of chunk) await writeOne(db, table, row, syncedAt, counts, touched);
+  const chunks: PreparedRecord[][] = [];
+  for (let i = 0; i < rows.length; i += chunkSize) chunks.push(rows.slice(i, i + chunkSize));
+  let next = 0;
+  let stopped = false;
+  // Into an empty table every record is new: skip asking which ones changed (ON CONFLICT still
+  // guards a concurrent writer).
+  const empty = chunks.length > 1 && !(await hasRows(db, table));
+  // Two writers keep both sides busy: while Postgres runs one chunk's statement, the other chunk's
+  // JSON is built and sent. Chunks hold distinct keys, and users are inserted in email order, so
+  // the writers cannot deadlock each other.
+  const writer = async () => {
+    while (!stopped && next < chunks.length) {
+      const chunk = chunks[next++];
+      try {
+        const changed = empty ? chunk : await changedRows(db, table, chunk, syncedAt);
+        if (changed.length > 0) {
+          await ensureUsers(db, changed);
+          const done = await upsertChunk(db, table, changed, syncedAt);
+          counts.created += done.created;
+          counts.updated += done.updated;
+          counts.unchanged += chunk.length - done.created - done.updated;
+          for (const id of done.userIds) touched.add(id);
+        } else {
+          counts.unchanged += chunk.length;
+        }
+      } catch (error) {
+        if (isConnectionLoss(error)) {
+          stopped = true;
+          throw error;
+        }
+        for (const row of chunk) await writeOne(db, table, row, syncedAt, counts, touched);
+      }
+      await afterChunk();
     }
-    await afterChunk();
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITERS, chunks.length) }, writer));
   await refreshNames(db, [...touched]);
 }
 
@@ -209,6 +232,12 @@ async function writeOne(
     counts.failed++;
     counts.errors.push({ key: row.key, reason: (error as Error).message?.split("\n")[0] ?? String(error) });
   }
+}
+
+async function hasRows(db: Kysely<Database>, table: SourceTable): Promise<boolean> {
+  const r = await sql<{ any: boolean }>`select exists (select 1 from ${sql.table(table.table)}) as any`
+    .execute(db);
+  return r.rows[0].any;
 }
 
 function isConnectionLoss(error: unknown): boolean {

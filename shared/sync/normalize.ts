@@ -2,6 +2,7 @@
  * PreparedRecord: a SourceRecord checked and normalised for the upsert. Pure: no database here.
  */
 import type { SourceRecord } from "./record.ts";
+import { contentHash } from "../crypto/content-hash.ts";
 
 /** A record ready to write, or the reason it cannot be written. */
 export interface PreparedRecord {
@@ -10,6 +11,8 @@ export interface PreparedRecord {
   email: string | null;
   name: string | null;
   raw: string;
+  /** `contentHash(raw)`: what a re-sync compares instead of the raw object. */
+  hash: string;
   changedAt: string | null;
   amount: string | null;
   currency: string | null;
@@ -29,9 +32,37 @@ export interface RecordError {
 
 // Deliberately plain: one @, no spaces or angle brackets, a dot in the domain. Providers validate
 // addresses already; this only stops obvious junk ("n/a", "none", a name) from becoming a person.
-const EMAIL = /^[^\s@<>(),;:"\\]+@[^\s@<>(),;:"\\]+\.[^\s@<>(),;:"\\.]{2,}$/u;
+// Control characters (NUL, DEL, ...) are never part of an address, and Postgres text cannot hold NUL.
+const EMAIL = /^[^\s\p{Cc}@<>(),;:"\\]+@[^\s\p{Cc}@<>(),;:"\\]+\.[^\s\p{Cc}@<>(),;:"\\.]{2,}$/u;
 const DECIMAL = /^-?\d{1,20}(\.\d{1,12})?$/;
 const MAX_TEXT = 2000;
+
+/**
+ * The deepest JSON nesting we hand to jsonb. Postgres on a server takes 10,000 levels, but the
+ * embedded PGlite's WASM stack silently answers nothing from about 8,000 and hangs at 10,000; no
+ * provider nests objects more than a few dozen levels deep.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * How deeply `text` (JSON) nests arrays and objects, counting brackets outside strings. Linear,
+ * with no recursion, so a hostile body cannot exhaust the stack here.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
 
 /**
  * The email as the users table keys it: trimmed and lower-cased, or `null` when it is not an email.
@@ -83,12 +114,16 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
   if (raw.includes("\\u0000")) {
     throw new Error("raw object contains a NUL character, which jsonb cannot store");
   }
+  if (jsonDepth(raw) > MAX_JSON_DEPTH) {
+    throw new Error(`raw object nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   return {
     key: record.key,
     scope: record.scope,
     email: normaliseEmail(record.email),
     name: cleanText(record.name),
     raw,
+    hash: contentHash(raw),
     changedAt: isoDate(record.changedAt, "changedAt"),
     amount: decimal(record.amount, "amount"),
     currency: cleanText(record.currency)?.toUpperCase() ?? null,

@@ -30,11 +30,10 @@ export async function ensureUsers(db: Kysely<Database>, rows: readonly PreparedR
   }
   if (firstName.size === 0) return;
   const people = [...firstName].map(([email, name]) => ({ email, name }));
+  const json = JSON.stringify(people);
   await sql`
     insert into users (email, name)
-    select email, name from json_to_recordset(${
-    JSON.stringify(people)
-  }::text::json) as p(email text, name text)
+    select email, name from jsonb_to_recordset(${json}::text::jsonb) as p(email text, name text)
     order by email
     on conflict (email) do nothing`.execute(db);
 }
@@ -47,6 +46,53 @@ function chunkJson(rows: readonly PreparedRecord[]): string {
     parts.push(`${head.slice(0, -1)},"raw":${raw}}`);
   }
   return `[${parts.join(",")}]`;
+}
+
+/**
+ * The records of a chunk that may need writing: new ones, and newer-or-equal versions whose
+ * fingerprint, deletion state, person or scope differ from the stored row. Only fingerprints
+ * travel, so a re-sync of unchanged records sends a few dozen bytes per record and writes nothing.
+ * (A fingerprint can differ for equal content, e.g. keys in another order; `upsertChunk` compares
+ * the objects themselves and leaves such a row alone.)
+ */
+export async function changedRows(
+  db: Kysely<Database>,
+  table: SourceTable,
+  rows: readonly PreparedRecord[],
+  syncedAt: Date,
+): Promise<PreparedRecord[]> {
+  if (rows.length === 0) return [];
+  const t = sql.table(table.table);
+  const key = sql.ref(table.keyColumn);
+  const scope = sql.ref(table.scopeColumn);
+  const matches = table.keyedByScope
+    ? sql`cur.${key} = x.key and cur.${scope} = x.scope`
+    : sql`cur.${key} = x.key`;
+  const probe = JSON.stringify(
+    rows.map((r, i) => ({
+      i,
+      key: r.key,
+      scope: r.scope,
+      email: r.email,
+      hash: r.hash,
+      changedAt: r.changedAt,
+      deleted: r.deleted,
+    })),
+  );
+  const result = await sql<{ i: number }>`
+    select x.i
+    from jsonb_to_recordset(${probe}::text::jsonb) as x(
+      i int, key text, scope text, email text, hash text, "changedAt" timestamptz, deleted boolean)
+    left join users u on u.email = x.email
+    left join ${t} as cur on ${matches}
+    where cur.id is null
+       or (x.email is not null and u.id is null)
+       or (coalesce(x."changedAt", ${syncedAt}::timestamptz) >= cur.source_updated_at
+           and (cur.content_hash is distinct from x.hash
+                or (cur.deleted_at is null) = x.deleted
+                or cur.user_id is distinct from u.id
+                or cur.${scope} is distinct from x.scope))`.execute(db);
+  return result.rows.map((r) => rows[r.i]);
 }
 
 /** Upserts one chunk; every record in it shares `table`. `syncedAt` stands in for unknown change times. */
@@ -62,21 +108,34 @@ export async function upsertChunk(
   const scope = sql.ref(table.scopeColumn);
   const raw = sql.ref(table.rawColumn);
   const conflict = table.keyedByScope ? sql`(${scope}, ${key})` : sql`(${key})`;
+  const matches = table.keyedByScope
+    ? sql`cur.${key} = x.key and cur.${scope} = x.scope`
+    : sql`cur.${key} = x.key`;
   const result = await sql<{ inserted: boolean; user_id: string | null }>`
+    -- jsonb_to_recordset parses the chunk once; json_to_recordset would re-parse every raw object.
     with input as (
-      select x.*, u.id as user_id
-      from json_to_recordset(${chunkJson(rows)}::text::json) as x(
-        key text, scope text, email text, name text, raw jsonb, "changedAt" timestamptz,
+      select x.*, u.id as user_id, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
+      from jsonb_to_recordset(${chunkJson(rows)}::text::jsonb) as x(
+        key text, scope text, email text, name text, raw jsonb, hash text, "changedAt" timestamptz,
         amount numeric, currency text, "amountUsd" numeric, refunded numeric, revenue boolean,
         date timestamptz, "parentKey" text, deleted boolean)
       left join users u on u.email = x.email
+      left join ${t} as cur on ${matches}
+      -- Unchanged and older records leave here, before the insert: ON CONFLICT would lock (and
+      -- so dirty) every existing row it meets, even one its WHERE then leaves alone.
+      where cur.id is null
+         or (coalesce(x."changedAt", ${syncedAt}::timestamptz) >= cur.source_updated_at
+             -- jsonb equality, not the fingerprint: a reordered object is the same content.
+             and (cur.${raw} is distinct from x.raw
+                  or (cur.deleted_at is null) = x.deleted
+                  or cur.user_id is distinct from u.id
+                  or cur.${scope} is distinct from x.scope))
     )
-    insert into ${t} as t (user_id, ${key}, ${scope}, parent_key, email, name, ${raw}, amount, currency,
-                           amount_usd, refunded_amount, is_revenue, date, source_updated_at, deleted_at)
-    select user_id, key, scope, "parentKey", email, name, raw, amount, currency,
+    insert into ${t} as t (user_id, ${key}, ${scope}, parent_key, email, name, ${raw}, content_hash, amount,
+                           currency, amount_usd, refunded_amount, is_revenue, date, source_updated_at, deleted_at)
+    select user_id, key, scope, "parentKey", email, name, raw, hash, amount, currency,
            "amountUsd", refunded, revenue, date,
-           coalesce("changedAt", ${syncedAt}::timestamptz),
-           case when deleted then coalesce("changedAt", ${syncedAt}::timestamptz) end
+           changed_at, case when deleted then changed_at end
     from input
     on conflict ${conflict} do update set
       user_id = excluded.user_id,
@@ -85,6 +144,7 @@ export async function upsertChunk(
       email = excluded.email,
       name = excluded.name,
       ${raw} = excluded.${raw},
+      content_hash = excluded.content_hash,
       amount = excluded.amount,
       currency = excluded.currency,
       amount_usd = excluded.amount_usd,
@@ -96,9 +156,9 @@ export async function upsertChunk(
       deleted_at = case when excluded.deleted_at is null then null
                         else coalesce(t.deleted_at, excluded.deleted_at) end,
       last_synced = now()
-    -- The ordering guard. An older change never overwrites a newer one (ties go to the stored row
-    -- unless the content differs), and a re-sync of the same content rewrites nothing, so an
-    -- unchanged record costs no dead tuple, no trigger and no WAL.
+    -- The ordering guard, again for rows a concurrent writer changed since the filter above read
+    -- them. An older change never overwrites a newer one (ties go to the stored row unless the
+    -- content differs), and a re-sync of the same content rewrites nothing.
     where excluded.source_updated_at >= t.source_updated_at
       and (t.${raw} is distinct from excluded.${raw}
            or (t.deleted_at is null) <> (excluded.deleted_at is null)

@@ -187,3 +187,18 @@ describe("sliced sync runs", () => {
     expect(await t.kysely.selectFrom("sync_run_keys").selectAll().execute()).toHaveLength(0);
   });
 });
+
+describe("re-sync cost", () => {
+  it("rewrites no row, not even a lock, when the same records come again", async () => {
+    const records = Array.from({ length: 300 }, (_, i) => whop(`r${i}`));
+    await sync(t.kysely, whopTable, records, { chunkSize: 50 });
+    const xmax = async () =>
+      (await sql<{ x: string }>`select string_agg(xmax::text, ',' order by id) as x from whop_data`.execute(t.kysely))
+        .rows[0].x;
+    const before = await xmax();
+    const again = await sync(t.kysely, whopTable, records.map((r) => ({ ...r, raw: { v: 1, id: r.key } })), { chunkSize: 50 });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 300 });
+    // xmax changes when ON CONFLICT locks a row it then leaves alone; unchanged records never get there.
+    expect(await xmax()).toBe(before);
+  });
+});
