@@ -38,6 +38,8 @@ export interface SyncResult extends SyncCounts {
 
 const DEFAULT_CHUNK = 2000;
 const WRITERS = 2;
+/** Chunks this small skip the fingerprint probe: `upsertChunk` filters unchanged rows itself. */
+const PROBE_FROM = 50;
 const LEASE_SECONDS = 300;
 
 /**
@@ -187,7 +189,10 @@ export async function writeRows(
     while (!stopped && next < chunks.length) {
       const chunk = chunks[next++];
       try {
-        const changed = empty ? chunk : await changedRows(db, table, chunk, syncedAt);
+        // A few records (a webhook's one) are cheaper to send whole than to probe first.
+        const changed = empty || chunk.length < PROBE_FROM
+          ? chunk
+          : await changedRows(db, table, chunk, syncedAt);
         if (changed.length > 0) {
           await ensureUsers(db, changed);
           const done = await upsertChunk(db, table, changed, syncedAt);
