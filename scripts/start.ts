@@ -72,7 +72,8 @@ async function stop() {
   stopping = true;
   if (scheduler !== null) clearInterval(scheduler);
   controller.abort();
-  await server.finished.catch(() => {});
+  // In-flight requests get a few seconds; a client holding a connection open must not keep us up.
+  await Promise.race([server.finished.catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
   await closeRuntimeDb();
   await database!.close();
   Deno.exit(0);

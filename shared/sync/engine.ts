@@ -181,7 +181,7 @@ export async function writeRows(
   let stopped = false;
   // Into an empty table every record is new: skip asking which ones changed (ON CONFLICT still
   // guards a concurrent writer).
-  const empty = chunks.length > 1 && !(await hasRows(db, table));
+  const empty = rows.length >= PROBE_FROM && !(await hasRows(db, table));
   // Two writers keep both sides busy: while Postgres runs one chunk's statement, the other chunk's
   // JSON is built and sent. Chunks hold distinct keys, and users are inserted in email order, so
   // the writers cannot deadlock each other.

@@ -27,10 +27,14 @@ export async function softDeleteMissing(
   const t = sql.table(table.table);
   const key = sql.ref(`t.${table.keyColumn}`);
   const scopeCol = sql.ref(`t.${table.scopeColumn}`);
+  // `not in` over a subquery becomes one hashed subplan; a correlated `not exists` inside the
+  // count's filter rescanned the whole key list for every row (quadratic in the scope's size).
+  // Keys are never null, so `not in` means what `not exists` would.
   const missing = "keys" in seen
-    ? sql`not exists (select 1 from json_array_elements_text(${JSON.stringify(seen.keys)}::text::json) k
-                      where k.value = ${key})`
-    : sql`not exists (select 1 from sync_run_keys k where k.sync_log_id = ${seen.syncLogId} and k.key = ${key})`;
+    ? sql`${key} not in (select value from json_array_elements_text(${
+      JSON.stringify(seen.keys)
+    }::text::json))`
+    : sql`${key} not in (select k.key from sync_run_keys k where k.sync_log_id = ${seen.syncLogId})`;
   const counts = await sql<{ live: number; missing: number }>`
     select count(*)::int as live, (count(*) filter (where ${missing}))::int as missing
     from ${t} as t where ${scopeCol} = ${scope} and t.deleted_at is null`.execute(db);

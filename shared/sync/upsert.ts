@@ -181,13 +181,14 @@ export async function upsertChunk(
  */
 export async function refreshNames(db: Kysely<Database>, userIds: readonly string[]): Promise<void> {
   if (userIds.length === 0) return;
+  const ids = JSON.stringify(userIds);
   await sql`
     with best as (
       select distinct on (user_id) user_id, name
       from person_names
-      where user_id in (select value::uuid from json_array_elements_text(${
-    JSON.stringify(userIds)
-  }::text::json))
+      -- One array, built once (an InitPlan), so each source table is read through its user_id
+      -- index; an IN over a JSON set function is estimated at 100 rows and scans them all.
+      where user_id = any (cast((select array_agg(value::uuid) from json_array_elements_text(${ids}::text::json)) as uuid[]))
       order by user_id, priority, source_updated_at desc
     ), target as (
       select u.id, b.name
