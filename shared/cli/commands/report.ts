@@ -15,7 +15,9 @@ export const reportCommand: Command = {
     ctx.log("Revenue by month and source (USD)\n");
     ctx.log(formatTable(
       ["month", "source", "gross_usd", "refunded_usd", "net_usd"],
-      months.map((m) => [m.month.toISOString().slice(0, 7), m.source, m.gross_usd, m.refunded_usd, m.net_usd]),
+      months.map((
+        m,
+      ) => [m.month.toISOString().slice(0, 7), m.source, m.gross_usd, m.refunded_usd, m.net_usd]),
     ));
     const customers = await kysely.selectFrom("revenue_by_user").selectAll()
       .where("total_usd", ">", "0").orderBy("total_usd", "desc").orderBy("email").limit(top).execute();

@@ -16,7 +16,12 @@ import { oneLine, PayloadError, UpstreamError } from "../../errors.ts";
 import type { GhlApi, GhlContactsCursor } from "./ghl-api.ts";
 import { ghlContactsToRecords } from "./map-ghl-event.ts";
 import { ghlTable } from "./table.ts";
-import { type CheckpointClaim, claimCheckpoint, releaseClaim, saveClaimed } from "../../sync/checkpoint-claim.ts";
+import {
+  type CheckpointClaim,
+  claimCheckpoint,
+  releaseClaim,
+  saveClaimed,
+} from "../../sync/checkpoint-claim.ts";
 
 /** What the checkpoint holds between invocations. */
 export interface GhlBackfillState {

@@ -151,6 +151,9 @@ describe("ghlContactToRecord", () => {
     const { records, errors } = ghlContactsToRecords([apiContact, { locationId: "L" }, { id: "c2" }], "L");
     expect(records.map((r) => r.key)).toEqual(["dgiCUgOxfBh1zxuOPTni", "c2"]);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toEqual({ key: null, reason: expect.stringMatching(/^contact #1: not a HighLevel contact: id: /) });
+    expect(errors[0]).toEqual({
+      key: null,
+      reason: expect.stringMatching(/^contact #1: not a HighLevel contact: id: /),
+    });
   });
 });

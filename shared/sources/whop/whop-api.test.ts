@@ -6,12 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ConfigError, UpstreamError } from "../../errors.ts";
-import {
-  DEFAULT_WHOP_API_BASE,
-  WHOP_API_VERSION_DATE,
-  WhopApi,
-  type WhopApiOptions,
-} from "./whop-api.ts";
+import { DEFAULT_WHOP_API_BASE, WHOP_API_VERSION_DATE, WhopApi, type WhopApiOptions } from "./whop-api.ts";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

@@ -204,7 +204,6 @@ export class WhopApi {
   }
 }
 
-
 function toPage(body: unknown, what: string): WhopPage {
   const object = typeof body === "object" && body !== null ? body as Record<string, unknown> : {};
   if (!Array.isArray(object.data)) throw new UpstreamError(`${what} answered JSON without a data array`);
