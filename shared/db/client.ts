@@ -8,6 +8,7 @@ import postgres from "postgres";
 import type { Database } from "./types.ts";
 import { ConfigError } from "../errors.ts";
 import { env } from "../env.ts";
+import { guardPostgresWriteRace } from "./postgres-write-race.ts";
 
 /** A Kysely instance with its postgres.js pool, for the few places that need raw protocol access. */
 export interface Db {
@@ -57,12 +58,17 @@ export function createDb(url: string, options: DbOptions = {}): Db {
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new ConfigError(`DATABASE_URL must start with postgres:// (got ${parsed.protocol}//)`);
   }
+  guardPostgresWriteRace();
   // Supavisor's transaction pooler cannot hold prepared statements.
   const prepare = options.prepare ?? parsed.port !== "6543";
   const sql = postgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeout ?? 5,
     idle_timeout: 20,
+    // postgres.js waits up to 20 s between reconnects once a few have failed, and queued queries
+    // wait with it, so a function would stay unavailable long after the database is back. A few
+    // attempts a second per connection cost the database nothing; cap the wait at 1 s.
+    backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 1),
     prepare,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? "customer-sync" },
@@ -112,7 +118,9 @@ export function describeDatabaseError(error: unknown): string {
   if (isUnavailable(error)) {
     return `cannot reach the database (${message}): is it running, and is DATABASE_URL right?`;
   }
-  if (e?.code === "28P01" || e?.code === "28000") return `the database refused the login (${message}): check DATABASE_URL's user and password`;
+  if (e?.code === "28P01" || e?.code === "28000") {
+    return `the database refused the login (${message}): check DATABASE_URL's user and password`;
+  }
   if (e?.code === "3D000") return `${message}: create it, or fix the database name in DATABASE_URL`;
   return message;
 }

@@ -11,6 +11,7 @@ import { upsertRecords } from "../sync/engine.ts";
 import { oneLine, PayloadError } from "../errors.ts";
 import { isUnavailable } from "../db/client.ts";
 import { toBase64 } from "../crypto/encoding.ts";
+import { jsonDepth, MAX_JSON_DEPTH } from "../sync/normalize.ts";
 
 /** What a source gives the inbox to process one stored payload. */
 export interface WebhookProcessor {
@@ -24,40 +25,58 @@ export interface WebhookProcessor {
 export interface StoredDelivery {
   id: string;
   duplicate: boolean;
+  /** The stored event's status (a new one is `pending`). */
+  status: WebhookStatus;
 }
 
 /**
- * Stores a delivery. Bodies that are not JSON are kept as `{"unparsed": "<text>"}` so nothing a
- * provider signed is lost, even when it cannot be processed.
+ * Stores a delivery. Bodies that are not JSON are kept as `{"unparsed": "<text>"}`, and bodies whose
+ * text would not survive jsonb exactly (invalid UTF-8, absurd nesting, a NUL escape) as
+ * `{"unparsed_base64": "<bytes>"}`, so nothing a provider signed is lost, even when it cannot be
+ * processed.
  */
 export async function storeDelivery(
   db: Kysely<Database>,
   delivery: { source: string; eventId: string; eventType: string | null; body: string; bytes: Uint8Array },
 ): Promise<StoredDelivery> {
+  // Text columns cannot hold NUL; a signed body may put one in the id or type it names itself by.
+  const eventId = delivery.eventId.replaceAll("\u0000", "\uFFFD").slice(0, 500);
+  const eventType = delivery.eventType?.replaceAll("\u0000", "\uFFFD").slice(0, 200) ?? null;
   const insert = (payload: string) =>
     sql<{ id: string }>`
       insert into webhook_events (source, event_id, event_type, payload)
-      values (${delivery.source}, ${delivery.eventId.slice(0, 500)}, ${
-      delivery.eventType?.slice(0, 200) ?? null
-    },
-              ${payload}::text::jsonb)
+      values (${delivery.source}, ${eventId}, ${eventType}, ${payload}::text::jsonb)
       on conflict (source, event_id) do nothing
       returning id`.execute(db);
+  const verbatim = () => JSON.stringify({ unparsed_base64: toBase64(delivery.bytes) });
   let inserted;
   try {
     inserted = await insert(
-      isJson(delivery.body) ? delivery.body : JSON.stringify({ unparsed: delivery.body }),
+      !isUtf8(delivery.bytes) || jsonDepth(delivery.body) > MAX_JSON_DEPTH
+        ? verbatim()
+        : isJson(delivery.body)
+        ? delivery.body
+        : JSON.stringify({ unparsed: delivery.body }),
     );
   } catch (error) {
     if (isUnavailable(error)) throw error;
     // jsonb refuses some JSON (a NUL escape, absurd nesting): keep the exact bytes instead.
-    inserted = await insert(JSON.stringify({ unparsed_base64: toBase64(delivery.bytes) }));
+    inserted = await insert(verbatim());
   }
-  if (inserted.rows[0]) return { id: String(inserted.rows[0].id), duplicate: false };
-  const existing = await db.selectFrom("webhook_events").select("id")
-    .where("source", "=", delivery.source).where("event_id", "=", delivery.eventId.slice(0, 500))
+  if (inserted.rows[0]) return { id: String(inserted.rows[0].id), duplicate: false, status: "pending" };
+  const existing = await db.selectFrom("webhook_events").select(["id", "status"])
+    .where("source", "=", delivery.source).where("event_id", "=", eventId)
     .executeTakeFirstOrThrow();
-  return { id: String(existing.id), duplicate: true };
+  return { id: String(existing.id), duplicate: true, status: existing.status as WebhookStatus };
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isJson(text: string): boolean {
@@ -69,7 +88,10 @@ function isJson(text: string): boolean {
   }
 }
 
-/** Processes one stored event and records the outcome on it. Never throws for bad payloads. */
+/**
+ * Processes one stored event and records the outcome on it. Never throws for bad payloads; throws
+ * when the database is unavailable, leaving the event pending.
+ */
 export async function processEvent(
   db: Kysely<Database>,
   processor: WebhookProcessor,
@@ -92,9 +114,13 @@ export async function processEvent(
       if (counts.failed > 0) error = counts.errors.map((e) => e.reason).join("; ").slice(0, 1000);
     }
   } catch (e) {
+    // A lost connection says nothing about the payload: leave the event pending for a retry.
+    if (isUnavailable(e)) throw e;
     status = "failed";
     error = oneLine(e);
   }
+  // The reason may quote the payload, and a text column cannot hold its NULs.
+  error = error?.replaceAll("\u0000", "\uFFFD") ?? null;
   await db.updateTable("webhook_events")
     .set({ status, error, processed_at: new Date(), attempts: sql`attempts + 1` })
     .where("id", "=", event.id).execute();

@@ -12,6 +12,23 @@ import { readBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/error-response.ts";
 import { processEvent, storeDelivery, type WebhookProcessor } from "./inbox.ts";
 import { ConfigError, oneLine } from "../errors.ts";
+import { env } from "../env.ts";
+
+/**
+ * How long a delivery waits for the database (default 10 s, `WEBHOOK_DB_DEADLINE_MS`). While
+ * Postgres is unreachable, postgres.js keeps queries queued and reconnects with a backoff of up to
+ * 20 s per attempt, so without a deadline a delivery would hang for the whole outage instead of
+ * getting the answer that makes its provider retry; providers also give up on slow answers.
+ */
+const DEFAULT_DB_DEADLINE_MS = 10_000;
+
+/** The database did not answer within the deadline. */
+class DatabaseDeadline extends Error {
+  constructor(ms: number) {
+    super(`the database did not answer within ${ms} ms`);
+    this.name = "DatabaseDeadline";
+  }
+}
 
 /** An authenticated delivery, named for deduplication. */
 export interface AuthenticatedDelivery {
@@ -27,8 +44,21 @@ export interface WebhookSource extends WebhookProcessor {
   authenticate(request: Request, body: Uint8Array<ArrayBuffer>, text: string): Promise<AuthenticatedDelivery>;
 }
 
+/** Options of {@link createWebhookApp}. */
+export interface WebhookAppOptions {
+  /**
+   * Called when the database misses a deadline: the pool may be wedged rather than the database
+   * down (functions pass `resetRuntimeDb`, see runtime.ts).
+   */
+  onDeadline?: () => void;
+}
+
 /** Builds the app; `db` is called per request so a missing DATABASE_URL is a clean 500 or 503. */
-export function createWebhookApp(source: WebhookSource, db: () => Kysely<Database>): Hono {
+export function createWebhookApp(
+  source: WebhookSource,
+  db: () => Kysely<Database>,
+  options: WebhookAppOptions = {},
+): Hono {
   const app = new Hono();
   app.post("*", async (c) => {
     let body: Uint8Array<ArrayBuffer>;
@@ -43,10 +73,14 @@ export function createWebhookApp(source: WebhookSource, db: () => Kysely<Databas
     }
     let stored;
     try {
-      stored = await storeDelivery(db(), { source: source.source, ...delivery, body: text, bytes: body });
+      stored = await withDeadline(
+        storeDelivery(db(), { source: source.source, ...delivery, body: text, bytes: body }),
+      );
     } catch (error) {
       if (error instanceof ConfigError) return errorResponse(error); // no DATABASE_URL: say so
-      if (isUnavailable(error)) {
+      // A store that lands after its deadline is harmless: the retry is then a duplicate.
+      if (error instanceof DatabaseDeadline) options.onDeadline?.();
+      if (isUnavailable(error) || error instanceof DatabaseDeadline) {
         return json(source.unavailableStatus, {
           error: "unavailable",
           reason: "the database cannot take deliveries now; retry",
@@ -59,25 +93,50 @@ export function createWebhookApp(source: WebhookSource, db: () => Kysely<Databas
         reason: "the delivery could not be stored; retry",
       });
     }
-    if (stored.duplicate) return json(200, { status: "duplicate", id: delivery.eventId });
+    // A repeat of a delivery stored but never processed (the process died, or the database went
+    // away, between the two) is the provider's retry doing its job: it is processed now rather than
+    // left for replay. Processing is idempotent, so racing the first attempt does no harm.
+    if (stored.duplicate && stored.status !== "pending") {
+      return json(200, { status: "duplicate", id: delivery.eventId });
+    }
     try {
-      const outcome = await processEvent(db(), source, { id: stored.id, payload: parseOrWrap(text) });
+      const outcome = await withDeadline(
+        processEvent(db(), source, { id: stored.id, payload: parseOrWrap(text) }),
+      );
+      if (stored.duplicate) return json(200, { status: "duplicate", id: delivery.eventId });
       return json(200, {
         status: outcome.status,
         id: delivery.eventId,
         ...(outcome.error ? { reason: outcome.error } : {}),
       });
     } catch (error) {
-      // Stored but not processed (the database went away mid-way): it stays pending for replay.
+      if (error instanceof DatabaseDeadline) options.onDeadline?.();
+      // Stored but not processed (the database went away mid-way): it stays pending, and the
+      // provider is asked to retry. The retry is a duplicate of a pending event, which is then
+      // processed (above); `replay` remains for a provider that gives up.
       console.error(
         `${source.source} delivery ${delivery.eventId} stored, processing deferred: ${oneLine(error)}`,
       );
-      return json(200, { status: "pending", id: delivery.eventId });
+      return json(source.unavailableStatus, {
+        error: "unavailable",
+        reason: "stored, but the database went away before it was processed; retry",
+      });
     }
   });
   app.all("*", (c) => c.json({ error: "method not allowed", reason: "send a POST" }, 405));
   app.onError((error) => errorResponse(error));
   return app;
+}
+
+/** `work`, or a DatabaseDeadline once the deadline passes (`work` goes on, its outcome handled). */
+function withDeadline<T>(work: Promise<T>): Promise<T> {
+  const ms = Number(env("WEBHOOK_DB_DEADLINE_MS") ?? DEFAULT_DB_DEADLINE_MS);
+  if (!(ms > 0)) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DatabaseDeadline(ms)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
 function parseOrWrap(text: string): unknown {

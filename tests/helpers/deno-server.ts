@@ -21,6 +21,9 @@ export async function startDenoServer(env: Record<string, string>, timeoutMs = 3
   const child = spawn(process.execPath, [require.resolve("deno/bin.cjs"), "run", "-A", "scripts/start.ts"], {
     env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // deno/bin.cjs runs the real deno binary as its own child: a process group of their own lets
+    // stop() signal both, instead of killing the wrapper and orphaning a server that keeps serving.
+    detached: true,
   });
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
@@ -46,7 +49,13 @@ export async function startDenoServer(env: Record<string, string>, timeoutMs = 3
     process: child,
     output: () => out,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(-child.pid!, signal);
+        } catch {
+          child.kill(signal);
+        }
+      }
       return await exited;
     },
   };

@@ -114,7 +114,9 @@ function apiReference(text: string): SheetLocation | null {
 }
 
 function shorten(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  // Pasted text may hold line breaks or control characters; the reason stays one printable line.
+  const line = text.replace(/[\s\p{Cc}]+/gu, " ");
+  return line.length > 80 ? `${line.slice(0, 80)}…` : line;
 }
 
 function invalid(text: string): PayloadError {

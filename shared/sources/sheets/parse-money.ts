@@ -124,7 +124,12 @@ function fromText(raw: string, defaultCurrency: string | null, decimalMark: "." 
   const currency = resolveCurrency(marks, defaultCurrency);
   if (typeof currency === "object" && currency !== null) return currency;
 
-  // Sheets writes large or tiny numbers in scientific notation (1.5E+6) in CSV exports.
+  // Sheets writes large or tiny numbers in scientific notation (1.5E+6) in CSV exports. The
+  // exponent is bounded before expanding it: "1e999999999" would otherwise build a gigabyte string.
+  const exponent = /e([+-]?\d+)$/i.exec(core);
+  if (exponent && Math.abs(Number(exponent[1])) > MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS) {
+    return fail(`'${shown}' is implausibly ${exponent[1].startsWith("-") ? "small" : "large"} for money`);
+  }
   const number = /e/i.test(core)
     ? expandExponent(core).split(".") as [string, string?]
     : readNumber(core, decimalMark);

@@ -37,7 +37,10 @@ export function parseWhopEvent(body: string): WhopEvent {
     // A byte-order mark is legal in a UTF-8 body but not in JSON.parse.
     json = JSON.parse(body.replace(/^\uFEFF/, ""));
   } catch (error) {
-    throw new PayloadError(`invalid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    // The runtime's message quotes the body, which may hold line breaks: keep the reason one line.
+    const message = error instanceof Error ? error.message : String(error);
+    const reason = message.replace(/\s+/g, " ").slice(0, 200);
+    throw new PayloadError(`invalid JSON: ${reason}`);
   }
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new PayloadError("body is not a JSON object");
