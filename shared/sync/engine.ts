@@ -9,7 +9,7 @@ import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
 import { prepareBatch, type PreparedRecord } from "./normalize.ts";
 import { changedRows, ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
-import { closeLog, failAbandonedRuns, heartbeat, openLog, type SyncCounts } from "./sync-log.ts";
+import { closeLog, failAbandonedRuns, heartbeat, openLog, startCounts, type SyncCounts } from "./sync-log.ts";
 import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
 
 export type { SyncCounts } from "./sync-log.ts";
@@ -53,14 +53,7 @@ export async function upsertRecords(
   options: { chunkSize?: number } = {},
 ): Promise<SyncCounts> {
   const { rows, errors } = prepareBatch(records, table.keyedByScope);
-  const counts: SyncCounts = {
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    deleted: 0,
-    failed: errors.length,
-    errors,
-  };
+  const counts = startCounts(errors);
   await writeRows(db, table, rows, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {});
   return counts;
 }
@@ -87,14 +80,7 @@ export async function sync(
       leaseSeconds: LEASE_SECONDS,
     });
     const { rows, errors } = prepareBatch(records, table.keyedByScope);
-    const counts: SyncCounts = {
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      deleted: 0,
-      failed: errors.length,
-      errors,
-    };
+    const counts = startCounts(errors);
     try {
       // The log lives on `conn`; the rows go through the pool, so chunks can overlap.
       await writeRows(

@@ -87,7 +87,8 @@ function cleanText(value: unknown): string | null {
 function decimal(value: string | null | undefined, field: string): string | null {
   if (value === null || value === undefined) return null;
   if (!DECIMAL.test(value)) {
-    throw new Error(`${field} "${String(value).slice(0, 40)}" is not an exact decimal`);
+    // JSON quoting keeps a value with line breaks on the reason's one line.
+    throw new Error(`${field} ${JSON.stringify(String(value).slice(0, 40))} is not an exact decimal`);
   }
   return value;
 }

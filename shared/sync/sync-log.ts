@@ -18,6 +18,11 @@ export interface SyncCounts {
   errors: RecordError[];
 }
 
+/** Zero counts, with the errors found before writing (records that could not be prepared). */
+export function startCounts(errors: RecordError[]): SyncCounts {
+  return { created: 0, updated: 0, unchanged: 0, deleted: 0, failed: errors.length, errors };
+}
+
 /** How many record errors a log keeps; the rest are counted in `failed`. */
 export const LOGGED_ERRORS = 20;
 

@@ -10,7 +10,14 @@ import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
 import { prepareBatch, type RecordError } from "./normalize.ts";
 import { finish, type SyncResult, writeRows } from "./engine.ts";
-import { closeLog, failAbandonedRuns, LOGGED_ERRORS, openLog, type SyncCounts } from "./sync-log.ts";
+import {
+  closeLog,
+  failAbandonedRuns,
+  LOGGED_ERRORS,
+  openLog,
+  startCounts,
+  type SyncCounts,
+} from "./sync-log.ts";
 import { softDeleteMissing } from "./soft-delete.ts";
 
 const UNIDENTIFIED = "";
@@ -64,14 +71,7 @@ export class SyncRun {
   async write(records: readonly SourceRecord[], unmapped: readonly RecordError[] = []): Promise<SyncCounts> {
     const { rows, errors } = prepareBatch(records, this.table.keyedByScope);
     errors.push(...unmapped);
-    const counts: SyncCounts = {
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      deleted: 0,
-      failed: errors.length,
-      errors,
-    };
+    const counts = startCounts(errors);
     await writeRows(this.db, this.table, rows, counts, this.options.chunkSize ?? 2000, async () => {});
     // Every key the source returned, mapped or not; UNIDENTIFIED stands for an object without one.
     const seen = [...rows.map((r) => r.key), ...unmapped.map((u) => u.key ?? UNIDENTIFIED)];
