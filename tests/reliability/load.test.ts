@@ -3,7 +3,7 @@
  * the real Deno server, with repeats and in shuffled order; afterwards the database equals the
  * state computed independently from the newest event per record.
  *
- * `npm test` sends RELIABILITY_LOAD_EVENTS (default 1,500 on embedded PGlite, 5,000 on a server);
+ * `npm test` sends RELIABILITY_LOAD_EVENTS (default 1,000 on embedded PGlite, 5,000 on a server);
  * `npm run test:soak` sends the full 5,000 on either.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ import { checkTrafficLanded } from "../helpers/traffic-check.ts";
 const SECRET = "ws_load_test_secret";
 const SENDERS = 64;
 const embedded = !process.env.TEST_DATABASE_URL;
-const TOTAL = Number(process.env.RELIABILITY_LOAD_EVENTS ?? (embedded ? 1500 : 5000));
+const TOTAL = Number(process.env.RELIABILITY_LOAD_EVENTS ?? (embedded ? 1000 : 5000));
 
 let t: TestDatabase;
 let server: DenoServer;

@@ -34,6 +34,9 @@ beforeAll(async () => {
   });
 }, 60_000);
 afterAll(async () => {
+  if (server && server.process.exitCode !== null) {
+    console.error(`the server exited (${server.process.exitCode}):\n${server.output().slice(-3000)}`);
+  }
   await server?.stop();
   await proxy?.close();
   await t?.close();
