@@ -13,7 +13,7 @@ import type { SourceRecord } from "../../sync/record.ts";
 import { currencyOf } from "../sheets/currency-code.ts";
 import { headerKey } from "../sheets/detect-columns.ts";
 import { cellText, type MappedChunk, type SheetRowResult } from "../sheets/map-sheet-row.ts";
-import { parseMoney } from "../sheets/parse-money.ts";
+import { parseMoneyCell } from "../sheets/money-cell.ts";
 import { parseSheetDate } from "../sheets/parse-date.ts";
 import { RowHasher, rowHashSync } from "../sheets/row-hash.ts";
 import type { RowChunk } from "../sheets/sheet-table.ts";
@@ -103,11 +103,11 @@ function parseRow(row: Record<string, unknown>, ctx: ElectiveRowContext): Parsed
   const totalText = cell(columns.orderTotal);
   if (totalText !== "") {
     const total = columns.orderTotal ? row[columns.orderTotal] : "";
-    const money = parseMoney(total as string | number, { defaultCurrency: columnCurrency ?? undefined });
+    const money = parseMoneyCell(total as string | number, columnCurrency, {
+      shown: totalText,
+      owner: "order",
+    });
     if (!money.ok) return fail("Order Total", money.reason);
-    if (columnCurrency && money.currency !== columnCurrency) {
-      return fail("Order Total", `'${totalText}' is not in ${columnCurrency}, the order's currency`);
-    }
     amount = money.amount;
     currency = money.currency;
   }

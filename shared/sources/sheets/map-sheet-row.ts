@@ -6,7 +6,7 @@
 import type { SourceRecord } from "../../sync/record.ts";
 import { currencyOf } from "./currency-code.ts";
 import type { DetectedColumns } from "./detect-columns.ts";
-import { parseMoney } from "./parse-money.ts";
+import { parseMoneyCell } from "./money-cell.ts";
 import { parseSheetDate } from "./parse-date.ts";
 import { RowHasher, rowHashSync } from "./row-hash.ts";
 import type { RowChunk } from "./sheet-table.ts";
@@ -107,14 +107,13 @@ function mapRow(
     const currencyText = cellText(cell(columns.currency));
     const columnCurrency = currencyText ? currencyOf(currencyText) : null;
     if (currencyText && !columnCurrency) return fail("currency", `'${currencyText}' is not an ISO 4217 code`);
-    const money = parseMoney(amountCell as string | number, {
-      defaultCurrency: columnCurrency ?? ctx.defaultCurrency,
+    const money = parseMoneyCell(amountCell as string | number, columnCurrency, {
+      shown: cellText(amountCell),
+      owner: "row",
+      defaultCurrency: ctx.defaultCurrency,
       decimal: ctx.decimal,
     });
     if (!money.ok) return fail("amount", money.reason);
-    if (columnCurrency && money.currency !== columnCurrency) {
-      return fail("amount", `'${cellText(amountCell)}' is not in ${columnCurrency}, the row's currency`);
-    }
     amount = money.amount;
     currency = money.currency;
   }
