@@ -181,7 +181,7 @@ export async function writeRows(
           : await changedRows(db, table, chunk, syncedAt);
         if (changed.length > 0) {
           await ensureUsers(db, changed);
-          const done = await upsertChunk(db, table, changed, syncedAt);
+          const done = await upsertChunk(db, table, changed, syncedAt, { fresh: empty });
           counts.created += done.created;
           counts.updated += done.updated;
           counts.unchanged += chunk.length - done.created - done.updated;

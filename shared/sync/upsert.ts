@@ -38,14 +38,22 @@ export async function ensureUsers(db: Kysely<Database>, rows: readonly PreparedR
     on conflict (email) do nothing`.execute(db);
 }
 
-/** The chunk as one JSON array, splicing in each raw object already serialised by `prepareRecord`. */
-function chunkJson(rows: readonly PreparedRecord[]): string {
-  const parts: string[] = [];
-  for (const { raw, ...rest } of rows) {
-    const head = JSON.stringify(rest);
-    parts.push(`${head.slice(0, -1)},"raw":${raw}}`);
+/**
+ * A chunk as two parameters: the small fields as one JSON array, and the raw objects (already
+ * serialised by `prepareRecord`) joined by newlines. Serialised JSON never holds a literal newline,
+ * so the database can split them without unescaping anything, and each raw object is parsed once,
+ * straight into jsonb. (One JSON document holding the raw objects costs the database a second
+ * pass over every byte: measured 95 ms for 2,000 Whop payments against 40 ms this way.)
+ */
+function chunkParams(rows: readonly PreparedRecord[]): { fields: string; raws: string } {
+  const fields: string[] = new Array(rows.length);
+  const raws: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const { raw, ...rest } = rows[i];
+    fields[i] = JSON.stringify(rest);
+    raws[i] = raw;
   }
-  return `[${parts.join(",")}]`;
+  return { fields: `[${fields.join(",")}]`, raws: raws.join("\n") };
 }
 
 /**
@@ -62,12 +70,6 @@ export async function changedRows(
   syncedAt: Date,
 ): Promise<PreparedRecord[]> {
   if (rows.length === 0) return [];
-  const t = sql.table(table.table);
-  const key = sql.ref(table.keyColumn);
-  const scope = sql.ref(table.scopeColumn);
-  const matches = table.keyedByScope
-    ? sql`cur.${key} = x.key and cur.${scope} = x.scope`
-    : sql`cur.${key} = x.key`;
   const probe = JSON.stringify(
     rows.map((r, i) => ({
       i,
@@ -81,26 +83,52 @@ export async function changedRows(
   );
   const result = await sql<{ i: number }>`
     select x.i
-    from jsonb_to_recordset(${probe}::text::jsonb) as x(
+    from json_to_recordset(${probe}::text::json) as x(
       i int, key text, scope text, email text, hash text, "changedAt" timestamptz, deleted boolean)
-    left join users u on u.email = x.email
-    left join ${t} as cur on ${matches}
+    ${personOf}
+    ${storedRow(table)}
     where cur.id is null
        or (x.email is not null and u.id is null)
        or (coalesce(x."changedAt", ${syncedAt}::timestamptz) >= cur.source_updated_at
            and (cur.content_hash is distinct from x.hash
                 or (cur.deleted_at is null) = x.deleted
                 or cur.user_id is distinct from u.id
-                or cur.${scope} is distinct from x.scope))`.execute(db);
+                or cur.scope is distinct from x.scope))`.execute(db);
   return result.rows.map((r) => rows[r.i]);
 }
 
-/** Upserts one chunk; every record in it shares `table`. `syncedAt` stands in for unknown change times. */
+/**
+ * Each record's person, by one index probe per record. (A plain join lets the planner hash the
+ * whole users table for every chunk, which it does while the table's statistics are stale.)
+ */
+const personOf = sql`left join lateral (select id from users where email = x.email limit 1) as u on true`;
+
+/**
+ * The stored row of each record, by one index probe per record, as `cur` (id, scope, raw,
+ * content_hash, user_id, source_updated_at, deleted_at). `limit 1` keeps the planner from turning
+ * the probe into a hash of the whole table, whose cost would grow with every chunk written.
+ */
+function storedRow(table: SourceTable) {
+  const key = sql.ref(`s.${table.keyColumn}`);
+  const scope = sql.ref(`s.${table.scopeColumn}`);
+  const match = table.keyedByScope ? sql`${key} = x.key and ${scope} = x.scope` : sql`${key} = x.key`;
+  return sql`left join lateral (
+      select s.id, ${scope} as scope, ${sql.ref(`s.${table.rawColumn}`)} as raw, s.content_hash, s.user_id,
+             s.source_updated_at, s.deleted_at
+      from ${sql.table(table.table)} as s where ${match} limit 1) as cur on true`;
+}
+
+/**
+ * Upserts one chunk; every record in it shares `table`. `syncedAt` stands in for unknown change
+ * times. `fresh` skips looking up stored rows, for a table that was empty when the run began: every
+ * record is new, and ON CONFLICT still guards against a concurrent writer.
+ */
 export async function upsertChunk(
   db: Kysely<Database>,
   table: SourceTable,
   rows: readonly PreparedRecord[],
   syncedAt: Date,
+  options: { fresh?: boolean } = {},
 ): Promise<ChunkResult> {
   if (rows.length === 0) return { created: 0, updated: 0, userIds: [] };
   const t = sql.table(table.table);
@@ -108,28 +136,36 @@ export async function upsertChunk(
   const scope = sql.ref(table.scopeColumn);
   const raw = sql.ref(table.rawColumn);
   const conflict = table.keyedByScope ? sql`(${scope}, ${key})` : sql`(${key})`;
-  const matches = table.keyedByScope
-    ? sql`cur.${key} = x.key and cur.${scope} = x.scope`
-    : sql`cur.${key} = x.key`;
+  const { fields, raws } = chunkParams(rows);
   const result = await sql<{ inserted: boolean; user_id: string | null }>`
-    -- jsonb_to_recordset parses the chunk once; json_to_recordset would re-parse every raw object.
     with input as (
       select x.*, u.id as user_id, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
-      from jsonb_to_recordset(${chunkJson(rows)}::text::jsonb) as x(
-        key text, scope text, email text, name text, raw jsonb, hash text, "changedAt" timestamptz,
-        amount numeric, currency text, "amountUsd" numeric, refunded numeric, revenue boolean,
-        date timestamptz, "parentKey" text, deleted boolean)
-      left join users u on u.email = x.email
-      left join ${t} as cur on ${matches}
+      from (
+        select f.*, f.raw_text::jsonb as raw
+        -- ROWS FROM zips the two lists: the n-th raw object belongs to the n-th record.
+        from rows from (
+          json_to_recordset(${fields}::text::json) as (
+            key text, scope text, email text, name text, hash text, "changedAt" timestamptz,
+            amount numeric, currency text, "amountUsd" numeric, refunded numeric, revenue boolean,
+            date timestamptz, "parentKey" text, deleted boolean),
+          unnest(string_to_array(${raws}::text, E'\\n'))
+        ) as f(key, scope, email, name, hash, "changedAt", amount, currency, "amountUsd", refunded, revenue,
+               date, "parentKey", deleted, raw_text)
+      ) as x
+      ${personOf}
+      ${
+    options.fresh ? sql`` : sql`
+      ${storedRow(table)}
       -- Unchanged and older records leave here, before the insert: ON CONFLICT would lock (and
       -- so dirty) every existing row it meets, even one its WHERE then leaves alone.
       where cur.id is null
          or (coalesce(x."changedAt", ${syncedAt}::timestamptz) >= cur.source_updated_at
              -- jsonb equality, not the fingerprint: a reordered object is the same content.
-             and (cur.${raw} is distinct from x.raw
+             and (cur.raw is distinct from x.raw
                   or (cur.deleted_at is null) = x.deleted
                   or cur.user_id is distinct from u.id
-                  or cur.${scope} is distinct from x.scope))
+                  or cur.scope is distinct from x.scope))`
+  }
     )
     insert into ${t} as t (user_id, ${key}, ${scope}, parent_key, email, name, ${raw}, content_hash, amount,
                            currency, amount_usd, refunded_amount, is_revenue, date, source_updated_at, deleted_at)
