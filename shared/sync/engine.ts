@@ -7,7 +7,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database, SyncStatus } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
-import { prepareBatch, type PreparedRecord } from "./normalize.ts";
+import { planBatch, type PlannedBatch, type PreparedRecord } from "./normalize.ts";
 import { changedRows, ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
 import { closeLog, failAbandonedRuns, heartbeat, openLog, startCounts, type SyncCounts } from "./sync-log.ts";
 import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
@@ -52,9 +52,10 @@ export async function upsertRecords(
   records: readonly SourceRecord[],
   options: { chunkSize?: number } = {},
 ): Promise<SyncCounts> {
-  const { rows, errors } = prepareBatch(records, table.keyedByScope);
-  const counts = startCounts(errors);
-  await writeRows(db, table, rows, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {});
+  const counts = startCounts([]);
+  const batch = planBatch(records, table.keyedByScope, counts.errors);
+  counts.failed = counts.errors.length;
+  await writeRows(db, table, batch, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {});
   return counts;
 }
 
@@ -79,30 +80,30 @@ export async function sync(
       bindToBackend: true,
       leaseSeconds: LEASE_SECONDS,
     });
-    const { rows, errors } = prepareBatch(records, table.keyedByScope);
-    const counts = startCounts(errors);
+    const counts = startCounts([]);
+    const batch = planBatch(records, table.keyedByScope, counts.errors);
+    counts.failed = counts.errors.length;
     try {
       // The log lives on `conn`; the rows go through the pool, so chunks can overlap.
       await writeRows(
         db,
         table,
-        rows,
+        batch,
         counts,
         options.chunkSize ?? DEFAULT_CHUNK,
         () => heartbeat(conn, logId, counts, LEASE_SECONDS),
       );
       let outcome: DeleteOutcome | null = null;
-      if (options.full) {
-        outcome = await softDeleteMissing(
-          conn,
-          table,
-          options.scope!,
-          { keys: rows.map((r) => r.key) },
-          options,
-        );
+      const notes: string[] = [];
+      if (options.full && batch.keyless > 0) {
+        // A record without a key might be any stored row: deleting "the rest" could delete it.
+        notes.push(`${batch.keyless} record(s) had no key, so nothing was soft-deleted`);
+      } else if (options.full) {
+        // Refused records count as seen: a record that could not be written is still there.
+        outcome = await softDeleteMissing(conn, table, options.scope!, { keys: batch.keys }, options);
         counts.deleted = outcome.deleted;
       }
-      return await finish(conn, logId, counts, outcome);
+      return await finish(conn, logId, counts, outcome, notes);
     } catch (error) {
       const message = `sync stopped: ${(error as Error).message?.split("\n")[0]}`;
       await closeLog(conn, logId, "FAILED", counts, message).catch(() => {});
@@ -148,32 +149,35 @@ export async function finish(
 }
 
 /**
- * Writes prepared rows in chunks: people first, then the rows. A chunk the database refuses is
- * retried record by record, so one bad record fails alone with the database's reason.
+ * Writes a planned batch in chunks: people first, then the rows. Each chunk is prepared when a
+ * writer takes it. A chunk the database refuses is retried record by record, so one bad record
+ * fails alone with the database's reason.
  */
 export async function writeRows(
   db: Kysely<Database>,
   table: SourceTable,
-  rows: readonly PreparedRecord[],
+  batch: PlannedBatch,
   counts: SyncCounts,
   chunkSize: number,
   afterChunk: () => Promise<void>,
 ): Promise<void> {
   const syncedAt = new Date();
   const touched = new Set<string>();
-  const chunks: PreparedRecord[][] = [];
-  for (let i = 0; i < rows.length; i += chunkSize) chunks.push(rows.slice(i, i + chunkSize));
   let next = 0;
   let stopped = false;
   // Into an empty table every record is new: skip asking which ones changed (ON CONFLICT still
   // guards a concurrent writer).
-  const empty = rows.length >= PROBE_FROM && !(await hasRows(db, table));
-  // Two writers keep both sides busy: while Postgres runs one chunk's statement, the other chunk's
-  // JSON is built and sent. Chunks hold distinct keys, and users are inserted in email order, so
-  // the writers cannot deadlock each other.
+  const empty = batch.size >= PROBE_FROM && !(await hasRows(db, table));
+  // Two writers keep both sides busy: while Postgres runs one chunk's statement, the other chunk is
+  // prepared and sent. Chunks hold distinct keys, and users are inserted in email order, so the
+  // writers cannot deadlock each other.
   const writer = async () => {
-    while (!stopped && next < chunks.length) {
-      const chunk = chunks[next++];
+    while (!stopped && next < batch.size) {
+      const from = next;
+      next += chunkSize;
+      const failedBefore = counts.errors.length;
+      const chunk = batch.prepare(from, from + chunkSize, counts.errors);
+      counts.failed += counts.errors.length - failedBefore;
       try {
         // A few records (a webhook's one) are cheaper to send whole than to probe first.
         const changed = empty || chunk.length < PROBE_FROM
@@ -199,8 +203,13 @@ export async function writeRows(
       await afterChunk();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(WRITERS, chunks.length) }, writer));
-  await refreshNames(db, [...touched]);
+  await Promise.all(Array.from({ length: Math.min(WRITERS, Math.ceil(batch.size / chunkSize)) }, writer));
+  // The same writers share out the names: contiguous id ranges, each locked in id order.
+  const ids = [...touched].sort();
+  const share = Math.ceil(ids.length / WRITERS);
+  await Promise.all(
+    Array.from({ length: WRITERS }, (_, w) => refreshNames(db, ids.slice(w * share, (w + 1) * share))),
+  );
 }
 
 async function writeOne(

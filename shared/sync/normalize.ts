@@ -115,7 +115,8 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
   if (raw.includes("\\u0000")) {
     throw new Error("raw object contains a NUL character, which jsonb cannot store");
   }
-  if (jsonDepth(raw) > MAX_JSON_DEPTH) {
+  // Nesting deeper than the limit takes more than twice as many brackets as the limit.
+  if (raw.length > 2 * MAX_JSON_DEPTH && jsonDepth(raw) > MAX_JSON_DEPTH) {
     throw new Error(`raw object nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
   return {
@@ -138,29 +139,101 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
 }
 
 /**
- * Prepares a batch: invalid records become errors, and when one key appears more than once the
- * newest version wins (later in the batch wins a tie), since one upsert may touch a row only once.
+ * A batch after its records were told apart, before they are prepared. Records are prepared per
+ * chunk, just before that chunk is written, so the database starts on the first chunk at once and
+ * preparing the rest overlaps its work.
  */
+export interface PlannedBatch {
+  /** How many distinct records the batch writes (one per key). */
+  readonly size: number;
+  /** The key of every record that had one, written or refused: what a full set has shown. */
+  readonly keys: readonly string[];
+  /** Records without a usable key or scope: nobody can tell which stored row they stand for. */
+  readonly keyless: number;
+  /** Prepares the distinct records `from` to `to`; the ones refused are added to `errors`. */
+  prepare(from: number, to: number, errors: RecordError[]): PreparedRecord[];
+}
+
+/**
+ * Plans a batch: records without a key fail at once, and when one key appears more than once the
+ * newest valid version wins (later in the batch wins a tie), since one upsert may touch a row only
+ * once. Versions of a repeated key are prepared here, so an invalid newer one fails alone and
+ * leaves the older valid one to be written; a key seen once is prepared when its chunk is written.
+ */
+export function planBatch(
+  records: readonly SourceRecord[],
+  keyedByScope: boolean,
+  errors: RecordError[],
+): PlannedBatch {
+  const slots: (SourceRecord | PreparedRecord | null)[] = [];
+  const slotOf = new Map<string, number>();
+  const repeated = new Map<number, SourceRecord[]>();
+  const keys: string[] = [];
+  let keyless = 0;
+  for (const record of records) {
+    const key = record?.key;
+    if (typeof key !== "string" || key.trim() === "") {
+      errors.push({ key: null, reason: "record has no key" });
+      keyless++;
+      continue;
+    }
+    if (typeof record.scope !== "string") {
+      errors.push({ key, reason: "record has no scope" });
+      keyless++;
+      continue;
+    }
+    keys.push(key);
+    const id = keyedByScope ? `${record.scope}\u0000${key}` : key;
+    const slot = slotOf.get(id);
+    if (slot === undefined) {
+      slotOf.set(id, slots.length);
+      slots.push(record);
+    } else {
+      const versions = repeated.get(slot);
+      if (versions) versions.push(record);
+      else repeated.set(slot, [slots[slot] as SourceRecord, record]);
+    }
+  }
+  for (const [slot, versions] of repeated) {
+    let best: PreparedRecord | null = null;
+    for (const version of versions) {
+      const row = tryPrepare(version, errors);
+      if (row && (!best || (best.changedAt ?? "") <= (row.changedAt ?? ""))) best = row;
+    }
+    slots[slot] = best;
+  }
+  return {
+    size: slots.length,
+    keys,
+    keyless,
+    prepare(from, to, sink) {
+      const rows: PreparedRecord[] = [];
+      for (let i = from; i < Math.min(to, slots.length); i++) {
+        const slot = slots[i];
+        if (slot === null) continue; // every version of a repeated key was refused
+        const row = repeated.has(i) ? slot as PreparedRecord : tryPrepare(slot as SourceRecord, sink);
+        if (row) rows.push(row);
+      }
+      return rows;
+    },
+  };
+}
+
+function tryPrepare(record: SourceRecord, errors: RecordError[]): PreparedRecord | null {
+  try {
+    return prepareRecord(record);
+  } catch (error) {
+    errors.push({ key: record.key, reason: (error as Error).message });
+    return null;
+  }
+}
+
+/** Prepares a whole batch at once (see {@link planBatch}): the rows to write and the refusals. */
 export function prepareBatch(
   records: readonly SourceRecord[],
   keyedByScope: boolean,
 ): { rows: PreparedRecord[]; errors: RecordError[] } {
-  const byKey = new Map<string, PreparedRecord>();
   const errors: RecordError[] = [];
-  for (const record of records) {
-    let row: PreparedRecord;
-    try {
-      row = prepareRecord(record);
-    } catch (error) {
-      errors.push({
-        key: typeof record?.key === "string" ? record.key : null,
-        reason: (error as Error).message,
-      });
-      continue;
-    }
-    const id = keyedByScope ? `${row.scope}\u0000${row.key}` : row.key;
-    const seen = byKey.get(id);
-    if (!seen || (seen.changedAt ?? "") <= (row.changedAt ?? "")) byKey.set(id, row);
-  }
-  return { rows: [...byKey.values()], errors };
+  const plan = planBatch(records, keyedByScope, errors);
+  return { rows: plan.prepare(0, plan.size, errors), errors };
 }

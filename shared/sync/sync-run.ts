@@ -8,7 +8,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
-import { prepareBatch, type RecordError } from "./normalize.ts";
+import { planBatch, type RecordError } from "./normalize.ts";
 import { finish, type SyncResult, writeRows } from "./engine.ts";
 import {
   closeLog,
@@ -69,12 +69,17 @@ export class SyncRun {
    * that met one soft-deletes nothing.
    */
   async write(records: readonly SourceRecord[], unmapped: readonly RecordError[] = []): Promise<SyncCounts> {
-    const { rows, errors } = prepareBatch(records, this.table.keyedByScope);
-    errors.push(...unmapped);
-    const counts = startCounts(errors);
-    await writeRows(this.db, this.table, rows, counts, this.options.chunkSize ?? 2000, async () => {});
-    // Every key the source returned, mapped or not; UNIDENTIFIED stands for an object without one.
-    const seen = [...rows.map((r) => r.key), ...unmapped.map((u) => u.key ?? UNIDENTIFIED)];
+    const counts = startCounts([...unmapped]);
+    const batch = planBatch(records, this.table.keyedByScope, counts.errors);
+    counts.failed = counts.errors.length;
+    await writeRows(this.db, this.table, batch, counts, this.options.chunkSize ?? 2000, async () => {});
+    // Every key the source returned, mapped, refused or not; UNIDENTIFIED stands for an object
+    // without one.
+    const seen = [
+      ...batch.keys,
+      ...unmapped.map((u) => u.key ?? UNIDENTIFIED),
+      ...(batch.keyless > 0 ? [UNIDENTIFIED] : []),
+    ];
     if (this.options.full && seen.length > 0) {
       const keys = JSON.stringify(seen);
       await sql`
