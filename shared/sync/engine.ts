@@ -163,6 +163,9 @@ export async function writeRows(
 ): Promise<void> {
   const syncedAt = new Date();
   const touched = new Set<string>();
+  // People this run has already made sure of. Users are never deleted, so a later chunk naming
+  // only them needs no users statement.
+  const ensured = new Set<string>();
   let next = 0;
   let stopped = false;
   // Into an empty table every record is new: skip asking which ones changed (ON CONFLICT still
@@ -184,7 +187,9 @@ export async function writeRows(
           ? chunk
           : await changedRows(db, table, chunk, syncedAt);
         if (changed.length > 0) {
-          await ensureUsers(db, changed);
+          const newcomers = changed.filter((r) => r.email !== null && !ensured.has(r.email));
+          await ensureUsers(db, newcomers);
+          for (const r of newcomers) if (!r.deleted) ensured.add(r.email!); // tombstones make nobody
           const done = await upsertChunk(db, table, changed, syncedAt, { fresh: empty });
           counts.created += done.created;
           counts.updated += done.updated;

@@ -2,7 +2,6 @@
  * PreparedRecord: a SourceRecord checked and normalised for the upsert. Pure: no database here.
  */
 import type { SourceRecord } from "./record.ts";
-import { contentHash } from "../crypto/content-hash.ts";
 
 /** A record ready to write, or the reason it cannot be written. */
 export interface PreparedRecord {
@@ -10,9 +9,8 @@ export interface PreparedRecord {
   scope: string;
   email: string | null;
   name: string | null;
+  /** The raw object serialised; its `contentHash` is what a re-sync compares instead of it. */
   raw: string;
-  /** `contentHash(raw)`: what a re-sync compares instead of the raw object. */
-  hash: string;
   changedAt: string | null;
   amount: string | null;
   currency: string | null;
@@ -125,7 +123,6 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
     email: normaliseEmail(record.email),
     name: cleanText(record.name),
     raw,
-    hash: contentHash(raw),
     changedAt: isoDate(record.changedAt, "changedAt"),
     amount: decimal(record.amount, "amount"),
     currency: cleanText(record.currency)?.toUpperCase() ?? null,

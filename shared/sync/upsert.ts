@@ -7,6 +7,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { PreparedRecord } from "./normalize.ts";
 import type { SourceTable } from "./source-table.ts";
+import { contentHash } from "../crypto/content-hash.ts";
 
 /** What one chunk did. */
 export interface ChunkResult {
@@ -29,31 +30,65 @@ export async function ensureUsers(db: Kysely<Database>, rows: readonly PreparedR
     }
   }
   if (firstName.size === 0) return;
-  const people = [...firstName].map(([email, name]) => ({ email, name }));
-  const json = JSON.stringify(people);
   await sql`
     insert into users (email, name)
-    select email, name from jsonb_to_recordset(${json}::text::jsonb) as p(email text, name text)
+    select email, name
+    from rows from (json_array_elements_text(${JSON.stringify([...firstName.keys()])}::text::json),
+                    json_array_elements_text(${JSON.stringify([...firstName.values()])}::text::json))
+         as p(email, name)
     order by email
     on conflict (email) do nothing`.execute(db);
 }
 
+/** The fields of a prepared record the statements read, with their SQL types. */
+const FIELDS = {
+  key: "text",
+  /** `contentHash(raw)`, computed as the list is built. */
+  scope: "text",
+  email: "text",
+  name: "text",
+  hash: "text",
+  changedAt: "timestamptz",
+  amount: "numeric",
+  currency: "text",
+  amountUsd: "numeric",
+  refunded: "numeric",
+  revenue: "boolean",
+  date: "timestamptz",
+  parentKey: "text",
+  deleted: "boolean",
+} as const;
+type Field = keyof typeof FIELDS;
+const ALL_FIELDS = Object.keys(FIELDS) as Field[];
+
+function fieldValue(row: PreparedRecord, field: Field): string | boolean | null {
+  return field === "hash" ? contentHash(row.raw) : row[field as Exclude<Field, "hash">];
+}
+
 /**
- * A chunk as two parameters: the small fields as one JSON array, and the raw objects (already
- * serialised by `prepareRecord`) joined by newlines. Serialised JSON never holds a literal newline,
- * so the database can split them without unescaping anything, and each raw object is parsed once,
- * straight into jsonb. (One JSON document holding the raw objects costs the database a second
- * pass over every byte: measured 95 ms for 2,000 Whop payments against 40 ms this way.)
+ * Records as a table `x` of the given fields (and `raw`, as jsonb, when asked), plus `i`, each
+ * record's position in `rows`. Each field travels as one JSON array and the raw objects, already
+ * serialised by `prepareRecord`, joined by newlines: serialised JSON never holds a literal newline,
+ * so the database splits them without unescaping anything and parses each once, straight into
+ * jsonb. ROWS FROM zips the lists back into records. (Measured for 2,000 Whop payments: one JSON
+ * document with the raw objects inside cost the database 95 ms, a record set of the small fields
+ * 23 ms; the raw objects this way take 40 ms and the fields 16 ms.)
  */
-function chunkParams(rows: readonly PreparedRecord[]): { fields: string; raws: string } {
-  const fields: string[] = new Array(rows.length);
-  const raws: string[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const { raw, ...rest } = rows[i];
-    fields[i] = JSON.stringify(rest);
-    raws[i] = raw;
+function recordsFrom(rows: readonly PreparedRecord[], fields: readonly Field[], withRaw: boolean) {
+  const lists = fields.map((f) =>
+    sql`json_array_elements_text(${JSON.stringify(rows.map((r) => fieldValue(r, f)))}::text::json)`
+  );
+  const names = fields.map((f) => sql.ref(f));
+  const typed = fields.map((f) => sql`f.${sql.ref(f)}::${sql.raw(FIELDS[f])} as ${sql.ref(f)}`);
+  if (withRaw) {
+    lists.push(sql`unnest(string_to_array(${rows.map((r) => r.raw).join("\n")}::text, E'\\n'))`);
+    names.push(sql`raw_text`);
+    typed.push(sql`f.raw_text::jsonb as raw`);
   }
-  return { fields: `[${fields.join(",")}]`, raws: raws.join("\n") };
+  return sql`(
+    select ${sql.join(typed)}, f.i::int as i
+    from rows from (${sql.join(lists)}) with ordinality as f(${sql.join(names)}, i)
+  ) as x`;
 }
 
 /**
@@ -70,21 +105,10 @@ export async function changedRows(
   syncedAt: Date,
 ): Promise<PreparedRecord[]> {
   if (rows.length === 0) return [];
-  const probe = JSON.stringify(
-    rows.map((r, i) => ({
-      i,
-      key: r.key,
-      scope: r.scope,
-      email: r.email,
-      hash: r.hash,
-      changedAt: r.changedAt,
-      deleted: r.deleted,
-    })),
-  );
+  const probe = recordsFrom(rows, ["key", "scope", "email", "hash", "changedAt", "deleted"], false);
   const result = await sql<{ i: number }>`
     select x.i
-    from json_to_recordset(${probe}::text::json) as x(
-      i int, key text, scope text, email text, hash text, "changedAt" timestamptz, deleted boolean)
+    from ${probe}
     ${personOf}
     ${storedRow(table)}
     where cur.id is null
@@ -94,7 +118,8 @@ export async function changedRows(
                 or (cur.deleted_at is null) = x.deleted
                 or cur.user_id is distinct from u.id
                 or cur.scope is distinct from x.scope))`.execute(db);
-  return result.rows.map((r) => rows[r.i]);
+  // ordinality counts from 1
+  return result.rows.map((r) => rows[r.i - 1]);
 }
 
 /**
@@ -136,22 +161,10 @@ export async function upsertChunk(
   const scope = sql.ref(table.scopeColumn);
   const raw = sql.ref(table.rawColumn);
   const conflict = table.keyedByScope ? sql`(${scope}, ${key})` : sql`(${key})`;
-  const { fields, raws } = chunkParams(rows);
   const result = await sql<{ created: number; written: number; users: string }>`
     with input as (
       select x.*, u.id as user_id, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
-      from (
-        select f.*, f.raw_text::jsonb as raw
-        -- ROWS FROM zips the two lists: the n-th raw object belongs to the n-th record.
-        from rows from (
-          json_to_recordset(${fields}::text::json) as (
-            key text, scope text, email text, name text, hash text, "changedAt" timestamptz,
-            amount numeric, currency text, "amountUsd" numeric, refunded numeric, revenue boolean,
-            date timestamptz, "parentKey" text, deleted boolean),
-          unnest(string_to_array(${raws}::text, E'\\n'))
-        ) as f(key, scope, email, name, hash, "changedAt", amount, currency, "amountUsd", refunded, revenue,
-               date, "parentKey", deleted, raw_text)
-      ) as x
+      from ${recordsFrom(rows, ALL_FIELDS, true)}
       ${personOf}
       ${
     options.fresh ? sql`` : sql`
