@@ -168,9 +168,29 @@ export async function writeRows(
   const ensured = new Set<string>();
   let next = 0;
   let stopped = false;
-  // Into an empty table every record is new: skip asking which ones changed (ON CONFLICT still
-  // guards a concurrent writer).
-  const empty = batch.size >= PROBE_FROM && !(await hasRows(db, table));
+  // Into an empty table every record is new: skip asking which ones changed, and insert without
+  // ON CONFLICT (whose check costs an index probe per row). Should a concurrent writer have put
+  // one of the keys there after all, the insert fails whole and the chunk is upserted instead.
+  let empty = batch.size >= PROBE_FROM && !(await hasRows(db, table));
+  const writeChunk = async (chunk: PreparedRecord[]) => {
+    const fresh = empty;
+    // A few records (a webhook's one) are cheaper to send whole than to probe first.
+    const changed = fresh || chunk.length < PROBE_FROM
+      ? chunk
+      : await changedRows(db, table, chunk, syncedAt);
+    if (changed.length > 0) {
+      const newcomers = changed.filter((r) => r.email !== null && !ensured.has(r.email));
+      await ensureUsers(db, newcomers);
+      for (const r of newcomers) if (!r.deleted) ensured.add(r.email!); // tombstones make nobody
+      const done = await upsertChunk(db, table, changed, syncedAt, { fresh });
+      counts.created += done.created;
+      counts.updated += done.updated;
+      counts.unchanged += chunk.length - done.created - done.updated;
+      for (const id of done.userIds) touched.add(id);
+    } else {
+      counts.unchanged += chunk.length;
+    }
+  };
   // Two writers keep both sides busy: while Postgres runs one chunk's statement, the other chunk is
   // prepared and sent. Chunks hold distinct keys, and users are inserted in email order, so the
   // writers cannot deadlock each other.
@@ -182,21 +202,12 @@ export async function writeRows(
       const chunk = batch.prepare(from, from + chunkSize, counts.errors);
       counts.failed += counts.errors.length - failedBefore;
       try {
-        // A few records (a webhook's one) are cheaper to send whole than to probe first.
-        const changed = empty || chunk.length < PROBE_FROM
-          ? chunk
-          : await changedRows(db, table, chunk, syncedAt);
-        if (changed.length > 0) {
-          const newcomers = changed.filter((r) => r.email !== null && !ensured.has(r.email));
-          await ensureUsers(db, newcomers);
-          for (const r of newcomers) if (!r.deleted) ensured.add(r.email!); // tombstones make nobody
-          const done = await upsertChunk(db, table, changed, syncedAt, { fresh: empty });
-          counts.created += done.created;
-          counts.updated += done.updated;
-          counts.unchanged += chunk.length - done.created - done.updated;
-          for (const id of done.userIds) touched.add(id);
-        } else {
-          counts.unchanged += chunk.length;
+        try {
+          await writeChunk(chunk);
+        } catch (error) {
+          if (!empty || !isUniqueViolation(error)) throw error;
+          empty = false; // someone else writes here too: every chunk from now on upserts
+          await writeChunk(chunk);
         }
       } catch (error) {
         if (isConnectionLoss(error)) {
@@ -235,7 +246,7 @@ async function writeOne(
   } catch (error) {
     if (isConnectionLoss(error)) throw error;
     counts.failed++;
-    counts.errors.push({ key: row.key, reason: (error as Error).message?.split("\n")[0] ?? String(error) });
+    counts.errors.push({ key: row.key, reason: databaseReason(error) });
   }
 }
 
@@ -243,6 +254,18 @@ async function hasRows(db: Kysely<Database>, table: SourceTable): Promise<boolea
   const r = await sql<{ any: boolean }>`select exists (select 1 from ${sql.table(table.table)}) as any`
     .execute(db);
   return r.rows[0].any;
+}
+
+/** The database's reason on one line, with its detail ("invalid input syntax for type json: ..."). */
+function databaseReason(error: unknown): string {
+  const { message, detail } = error as { message?: string; detail?: string };
+  const line = (text: string) => text.split("\n")[0].slice(0, 300);
+  const reason = line(message ?? String(error));
+  return detail ? `${reason}: ${line(detail)}` : reason;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === "23505";
 }
 
 function isConnectionLoss(error: unknown): boolean {

@@ -144,9 +144,48 @@ function storedRow(table: SourceTable) {
 }
 
 /**
+ * The conflict branch of the upsert. Its `WHERE` is the ordering guard, again for rows a concurrent
+ * writer changed since the statement's filter read them: an older change never overwrites a newer
+ * one (ties go to the stored row unless the content differs), and a re-sync of the same content
+ * rewrites nothing.
+ */
+function upsertClause(table: SourceTable) {
+  const key = sql.ref(table.keyColumn);
+  const scope = sql.ref(table.scopeColumn);
+  const raw = sql.ref(table.rawColumn);
+  const conflict = table.keyedByScope ? sql`(${scope}, ${key})` : sql`(${key})`;
+  return sql`
+    on conflict ${conflict} do update set
+      user_id = excluded.user_id,
+      ${scope} = excluded.${scope},
+      parent_key = excluded.parent_key,
+      email = excluded.email,
+      name = excluded.name,
+      ${raw} = excluded.${raw},
+      content_hash = excluded.content_hash,
+      amount = excluded.amount,
+      currency = excluded.currency,
+      amount_usd = excluded.amount_usd,
+      refunded_amount = excluded.refunded_amount,
+      is_revenue = excluded.is_revenue,
+      date = excluded.date,
+      source_updated_at = excluded.source_updated_at,
+      -- A tombstone keeps the first deletion time; a live version revives the row.
+      deleted_at = case when excluded.deleted_at is null then null
+                        else coalesce(t.deleted_at, excluded.deleted_at) end,
+      last_synced = now()
+    where excluded.source_updated_at >= t.source_updated_at
+      and (t.${raw} is distinct from excluded.${raw}
+           or (t.deleted_at is null) <> (excluded.deleted_at is null)
+           or t.user_id is distinct from excluded.user_id
+           or t.${scope} is distinct from excluded.${scope})`;
+}
+
+/**
  * Upserts one chunk; every record in it shares `table`. `syncedAt` stands in for unknown change
- * times. `fresh` skips looking up stored rows, for a table that was empty when the run began: every
- * record is new, and ON CONFLICT still guards against a concurrent writer.
+ * times. `fresh` is for a table that was empty when the run began, where every record is new: it
+ * neither looks up stored rows nor carries the conflict branch, so a key that is there after all
+ * (a concurrent writer's) fails the statement with a unique violation, and the caller upserts.
  */
 export async function upsertChunk(
   db: Kysely<Database>,
@@ -160,7 +199,6 @@ export async function upsertChunk(
   const key = sql.ref(table.keyColumn);
   const scope = sql.ref(table.scopeColumn);
   const raw = sql.ref(table.rawColumn);
-  const conflict = table.keyedByScope ? sql`(${scope}, ${key})` : sql`(${key})`;
   const result = await sql<{ created: number; written: number; users: string }>`
     with input as (
       select x.*, u.id as user_id, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
@@ -186,33 +224,7 @@ export async function upsertChunk(
              "amountUsd", refunded, revenue, date,
              changed_at, case when deleted then changed_at end
       from input
-      on conflict ${conflict} do update set
-        user_id = excluded.user_id,
-        ${scope} = excluded.${scope},
-        parent_key = excluded.parent_key,
-        email = excluded.email,
-        name = excluded.name,
-        ${raw} = excluded.${raw},
-        content_hash = excluded.content_hash,
-        amount = excluded.amount,
-        currency = excluded.currency,
-        amount_usd = excluded.amount_usd,
-        refunded_amount = excluded.refunded_amount,
-        is_revenue = excluded.is_revenue,
-        date = excluded.date,
-        source_updated_at = excluded.source_updated_at,
-        -- A tombstone keeps the first deletion time; a live version revives the row.
-        deleted_at = case when excluded.deleted_at is null then null
-                          else coalesce(t.deleted_at, excluded.deleted_at) end,
-        last_synced = now()
-      -- The ordering guard, again for rows a concurrent writer changed since the filter above read
-      -- them. An older change never overwrites a newer one (ties go to the stored row unless the
-      -- content differs), and a re-sync of the same content rewrites nothing.
-      where excluded.source_updated_at >= t.source_updated_at
-        and (t.${raw} is distinct from excluded.${raw}
-             or (t.deleted_at is null) <> (excluded.deleted_at is null)
-             or t.user_id is distinct from excluded.user_id
-             or t.${scope} is distinct from excluded.${scope})
+      ${options.fresh ? sql`` : upsertClause(table)}
       returning (xmax = 0) as inserted, user_id
     )
     -- Counts and one list of people, not a row per record: less to send, less to parse.
