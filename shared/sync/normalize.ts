@@ -11,13 +11,15 @@ export interface PreparedRecord {
   name: string | null;
   /** The raw object serialised; its `contentHash` is what a re-sync compares instead of it. */
   raw: string;
-  changedAt: string | null;
+  /** Milliseconds since the epoch (a Date's time value), or null when the source does not say. */
+  changedAt: number | null;
   amount: string | null;
   currency: string | null;
   amountUsd: string | null;
   refunded: string;
   revenue: boolean;
-  date: string | null;
+  /** Milliseconds since the epoch. */
+  date: number | null;
   parentKey: string | null;
   deleted: boolean;
 }
@@ -91,12 +93,12 @@ function decimal(value: string | null | undefined, field: string): string | null
   return value;
 }
 
-function isoDate(value: Date | null | undefined, field: string): string | null {
+/** A date as its time value (cheaper to make and to read than an ISO string). */
+function timeValue(value: Date | null | undefined, field: string): number | null {
   if (value === null || value === undefined) return null;
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new Error(`${field} is not a valid date`);
-  }
-  return value.toISOString();
+  const time = value instanceof Date ? value.getTime() : NaN;
+  if (Number.isNaN(time)) throw new Error(`${field} is not a valid date`);
+  return time;
 }
 
 /** Checks one record; throws an Error whose message is the one-line reason. */
@@ -123,13 +125,13 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
     email: normaliseEmail(record.email),
     name: cleanText(record.name),
     raw,
-    changedAt: isoDate(record.changedAt, "changedAt"),
+    changedAt: timeValue(record.changedAt, "changedAt"),
     amount: decimal(record.amount, "amount"),
     currency: cleanText(record.currency)?.toUpperCase() ?? null,
     amountUsd: decimal(record.amountUsd, "amountUsd"),
     refunded: decimal(record.refunded, "refunded") ?? "0",
     revenue: record.revenue === true,
-    date: isoDate(record.date, "date"),
+    date: timeValue(record.date, "date"),
     parentKey: cleanText(record.parentKey),
     deleted: record.deleted === true,
   };
@@ -195,7 +197,7 @@ export function planBatch(
     let best: PreparedRecord | null = null;
     for (const version of versions) {
       const row = tryPrepare(version, errors);
-      if (row && (!best || (best.changedAt ?? "") <= (row.changedAt ?? ""))) best = row;
+      if (row && (!best || (best.changedAt ?? -Infinity) <= (row.changedAt ?? -Infinity))) best = row;
     }
     slots[slot] = best;
   }

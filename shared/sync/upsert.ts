@@ -40,28 +40,31 @@ export async function ensureUsers(db: Kysely<Database>, rows: readonly PreparedR
     on conflict (email) do nothing`.execute(db);
 }
 
-/** The fields of a prepared record the statements read, with their SQL types. */
+/**
+ * The fields of a prepared record the statements read, with their SQL types; `epoch_ms` is a time
+ * value (milliseconds since 1970), which the database turns into a timestamptz.
+ */
 const FIELDS = {
   key: "text",
-  /** `contentHash(raw)`, computed as the list is built. */
   scope: "text",
   email: "text",
   name: "text",
+  /** `contentHash(raw)`, computed as the list is built. */
   hash: "text",
-  changedAt: "timestamptz",
+  changedAt: "epoch_ms",
   amount: "numeric",
   currency: "text",
   amountUsd: "numeric",
   refunded: "numeric",
   revenue: "boolean",
-  date: "timestamptz",
+  date: "epoch_ms",
   parentKey: "text",
   deleted: "boolean",
 } as const;
 type Field = keyof typeof FIELDS;
 const ALL_FIELDS = Object.keys(FIELDS) as Field[];
 
-function fieldValue(row: PreparedRecord, field: Field): string | boolean | null {
+function fieldValue(row: PreparedRecord, field: Field): string | number | boolean | null {
   return field === "hash" ? contentHash(row.raw) : row[field as Exclude<Field, "hash">];
 }
 
@@ -79,7 +82,14 @@ function recordsFrom(rows: readonly PreparedRecord[], fields: readonly Field[], 
     sql`json_array_elements_text(${JSON.stringify(rows.map((r) => fieldValue(r, f)))}::text::json)`
   );
   const names = fields.map((f) => sql.ref(f));
-  const typed = fields.map((f) => sql`f.${sql.ref(f)}::${sql.raw(FIELDS[f])} as ${sql.ref(f)}`);
+  const typed = fields.map((f) => {
+    const value = sql.ref(`f.${f}`);
+    // A double holds any millisecond time value exactly, and to_timestamp keeps microseconds.
+    const cast = FIELDS[f] === "epoch_ms"
+      ? sql`to_timestamp(${value}::float8 / 1000)`
+      : sql`${value}::${sql.raw(FIELDS[f])}`;
+    return sql`${cast} as ${sql.ref(f)}`;
+  });
   if (withRaw) {
     lists.push(sql`unnest(string_to_array(${rows.map((r) => r.raw).join("\n")}::text, E'\\n'))`);
     names.push(sql`raw_text`);

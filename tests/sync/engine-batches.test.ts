@@ -74,6 +74,32 @@ describe("bulk batches", () => {
     }
   });
 
+  it("keeps every change time and business date to the millisecond", async () => {
+    const times = [
+      "2026-01-01T00:00:00.001Z",
+      "1970-01-01T00:00:00.000Z",
+      "1969-07-20T20:17:40.999Z",
+      "2199-12-31T23:59:59.999Z",
+    ];
+    const records = batch(80).map((r, i) => ({
+      ...r,
+      changedAt: at(times[i % 4]),
+      date: i % 5 === 0 ? null : at(times[(i + 1) % 4]),
+    }));
+    await sync(t.kysely, whopTable, records, { chunkSize: 30 });
+    const rows = await t.kysely.selectFrom("whop_data").select([
+      "external_whop_id",
+      "source_updated_at",
+      "date",
+    ]).execute();
+    const byKey = new Map(rows.map((r) => [r.external_whop_id, r]));
+    for (const r of records) {
+      const row = byKey.get(r.key)!;
+      expect(new Date(row.source_updated_at).toISOString()).toBe(r.changedAt!.toISOString());
+      expect(row.date === null ? null : new Date(row.date).toISOString()).toBe(r.date?.toISOString() ?? null);
+    }
+  });
+
   it("fails a record the database refuses alone, with its reason, in a batch into an empty table", async () => {
     const records = batch(120);
     // A lone surrogate serialises as \ud800, which jsonb refuses.
