@@ -172,8 +172,7 @@ export async function writeRows(
   // ON CONFLICT (whose check costs an index probe per row). Should a concurrent writer have put
   // one of the keys there after all, the insert fails whole and the chunk is upserted instead.
   let empty = batch.size >= PROBE_FROM && !(await hasRows(db, table));
-  const writeChunk = async (chunk: PreparedRecord[]) => {
-    const fresh = empty;
+  const writeChunk = async (chunk: PreparedRecord[], fresh: boolean) => {
     // A few records (a webhook's one) are cheaper to send whole than to probe first.
     const changed = fresh || chunk.length < PROBE_FROM
       ? chunk
@@ -202,12 +201,13 @@ export async function writeRows(
       const chunk = batch.prepare(from, from + chunkSize, counts.errors);
       counts.failed += counts.errors.length - failedBefore;
       try {
+        const fresh = empty;
         try {
-          await writeChunk(chunk);
+          await writeChunk(chunk, fresh);
         } catch (error) {
-          if (!empty || !isUniqueViolation(error)) throw error;
+          if (!fresh || !isUniqueViolation(error)) throw error;
           empty = false; // someone else writes here too: every chunk from now on upserts
-          await writeChunk(chunk);
+          await writeChunk(chunk, false);
         }
       } catch (error) {
         if (isConnectionLoss(error)) {
@@ -220,7 +220,7 @@ export async function writeRows(
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITERS, Math.ceil(batch.size / chunkSize)) }, writer));
-  // The same writers share out the names: contiguous id ranges, each locked in id order.
+  // Names are refreshed on as many connections: contiguous id ranges, each locked in id order.
   const ids = [...touched].sort();
   const share = Math.ceil(ids.length / WRITERS);
   await Promise.all(
@@ -256,12 +256,15 @@ async function hasRows(db: Kysely<Database>, table: SourceTable): Promise<boolea
   return r.rows[0].any;
 }
 
-/** The database's reason on one line, with its detail ("invalid input syntax for type json: ..."). */
+/**
+ * The database's reason on one line, with its detail ("invalid input syntax for type json: ..."),
+ * except for constraint violations, whose detail repeats the whole failing row.
+ */
 function databaseReason(error: unknown): string {
-  const { message, detail } = error as { message?: string; detail?: string };
+  const { message, detail, code } = error as { message?: string; detail?: string; code?: string };
   const line = (text: string) => text.split("\n")[0].slice(0, 300);
   const reason = line(message ?? String(error));
-  return detail ? `${reason}: ${line(detail)}` : reason;
+  return detail && !code?.startsWith("23") ? `${reason}: ${line(detail)}` : reason;
 }
 
 function isUniqueViolation(error: unknown): boolean {

@@ -11,6 +11,8 @@ export interface PreparedRecord {
   name: string | null;
   /** The raw object serialised; its `contentHash` is what a re-sync compares instead of it. */
   raw: string;
+  /** `contentHash(raw)`, filled in the first time a statement needs it. */
+  hash?: string;
   /** Milliseconds since the epoch (a Date's time value), or null when the source does not say. */
   changedAt: number | null;
   amount: string | null;

@@ -65,7 +65,8 @@ type Field = keyof typeof FIELDS;
 const ALL_FIELDS = Object.keys(FIELDS) as Field[];
 
 function fieldValue(row: PreparedRecord, field: Field): string | number | boolean | null {
-  return field === "hash" ? contentHash(row.raw) : row[field as Exclude<Field, "hash">];
+  if (field === "hash") return row.hash ??= contentHash(row.raw);
+  return row[field] ?? null;
 }
 
 /**
@@ -84,9 +85,10 @@ function recordsFrom(rows: readonly PreparedRecord[], fields: readonly Field[], 
   const names = fields.map((f) => sql.ref(f));
   const typed = fields.map((f) => {
     const value = sql.ref(`f.${f}`);
-    // A double holds any millisecond time value exactly, and to_timestamp keeps microseconds.
+    // Whole seconds, then the milliseconds as an interval: exact for every date Postgres takes
+    // (dividing by 1000 in floating point is off by a microsecond for dates far from 1970).
     const cast = FIELDS[f] === "epoch_ms"
-      ? sql`to_timestamp(${value}::float8 / 1000)`
+      ? sql`to_timestamp(${value}::bigint / 1000) + (${value}::bigint % 1000) * interval '1 millisecond'`
       : sql`${value}::${sql.raw(FIELDS[f])}`;
     return sql`${cast} as ${sql.ref(f)}`;
   });

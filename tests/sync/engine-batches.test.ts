@@ -5,7 +5,9 @@
  * refused or keyless record might stand for.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { sql } from "kysely";
+import { Kysely, sql } from "kysely";
+import { PostgresJSDialect } from "kysely-postgres-js";
+import type { Database } from "../../shared/db/types.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { sync } from "../../shared/sync/engine.ts";
 import type { SourceRecord } from "../../shared/sync/record.ts";
@@ -97,7 +99,9 @@ describe("bulk batches", () => {
       const row = byKey.get(r.key)!;
       expect(new Date(row.source_updated_at).toISOString()).toBe(r.changedAt!.toISOString());
       expect(row.date === null ? null : new Date(row.date).toISOString()).toBe(r.date?.toISOString() ?? null);
-    }
+    } // The probe compares the same values the insert stored: every record is unchanged.
+    const again = await sync(t.kysely, whopTable, records, { chunkSize: 30 });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 80 });
   });
 
   it("fails a record the database refuses alone, with its reason, in a batch into an empty table", async () => {
@@ -114,6 +118,48 @@ describe("bulk batches", () => {
     const stored = await t.kysely.selectFrom("whop_data").select(sql<number>`count(*)::int`.as("n"))
       .executeTakeFirst();
     expect(stored?.n).toBe(119);
+  });
+
+  it("upserts a chunk whose plain insert meets a key another writer stored, without going record by record", async () => {
+    // A one-shot trigger stores pay_00050 just before the engine's own insert of it, as a
+    // concurrent writer would; the sequence is not rolled back with the failed statement.
+    await sql`create sequence conflict_once`.execute(t.kysely);
+    await sql.raw(`
+      create function conflict_once() returns trigger language plpgsql as $$
+      begin
+        if new.external_whop_id = 'pay_00050' and nextval('conflict_once') = 1 then
+          insert into whop_data (external_whop_id, kind, raw_data, source_updated_at)
+          values (new.external_whop_id, 'payment', '{"by": "someone else"}', '2025-01-01');
+        end if;
+        return new;
+      end $$`).execute(t.kysely);
+    await sql`create trigger conflict_once before insert on whop_data for each row execute function conflict_once()`
+      .execute(t.kysely);
+    try {
+      let statements = 0;
+      const counted = new Kysely<Database>({
+        dialect: new PostgresJSDialect({ postgres: t.sql }),
+        log: (event) => void (event.level === "query" && statements++),
+      });
+      const result = await sync(counted, whopTable, batch(200), { chunkSize: 100 });
+      // The failed insert took the other writer's row with it, so the retry creates all 200.
+      expect(result).toMatchObject({ created: 200, updated: 0, failed: 0, status: "SUCCESS" });
+      const fired = await sql<{ n: number }>`select last_value::int as n from conflict_once`.execute(t.kysely);
+      expect(fired.rows[0].n).toBe(3); // the conflict, the other writer's own insert, the retry
+      const row = await t.kysely.selectFrom("whop_data").select("raw_data").where(
+        "external_whop_id",
+        "=",
+        "pay_00050",
+      )
+        .executeTakeFirstOrThrow();
+      expect(row.raw_data).toEqual(payment(50).raw);
+      // Record by record would be hundreds of statements; the retry is a probe and an upsert.
+      expect(statements).toBeLessThan(30);
+    } finally {
+      await sql`drop trigger conflict_once on whop_data`.execute(t.kysely);
+      await sql`drop function conflict_once()`.execute(t.kysely);
+      await sql`drop sequence conflict_once`.execute(t.kysely);
+    }
   });
 
   it("lets two runs race on the same records into an empty table: each row once, each person once", async () => {

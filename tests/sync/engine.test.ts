@@ -154,15 +154,16 @@ describe("sync engine", () => {
     expect(logs[1].status).toBe("SUCCESS");
   });
 
-  it("creates exactly one user when many writers race on the same new email", async () => {
+  it("creates exactly one user when two hundred webhook writes race on the same new email", async () => {
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
+      Array.from({ length: 200 }, (_, i) =>
         upsertRecords(t.kysely, whopTable, [whop(`race${i}`, { email: "same@example.com" }), whop(`other${i}`, { email: `o${i % 3}@example.com` })])),
     );
     const users = await t.kysely.selectFrom("users").select("email").execute();
     expect(users.map((u) => u.email).sort()).toEqual(["o0@example.com", "o1@example.com", "o2@example.com", "same@example.com"]);
     const rows = await t.kysely.selectFrom("whop_data").select("user_id").where("user_id", "is", null).execute();
     expect(rows).toHaveLength(0);
+    expect(await t.kysely.selectFrom("whop_data").select("id").execute()).toHaveLength(400);
   });
 });
 
