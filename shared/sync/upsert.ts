@@ -13,7 +13,7 @@ import { contentHash } from "../crypto/content-hash.ts";
 export interface ChunkResult {
   created: number;
   updated: number;
-  /** People whose rows changed, so their display name may need recomputing. */
+  /** People whose rows changed or moved away, so their display name may need recomputing. */
   userIds: string[];
 }
 
@@ -211,9 +211,10 @@ export async function upsertChunk(
   const key = sql.ref(table.keyColumn);
   const scope = sql.ref(table.scopeColumn);
   const raw = sql.ref(table.rawColumn);
-  const result = await sql<{ created: number; written: number; users: string }>`
+  const result = await sql<{ created: number; written: number; users: string; moved: string }>`
     with input as (
       select x.*, u.id as user_id, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
+             ${options.fresh ? sql`` : sql`, cur.user_id as previous_user_id`}
       from ${recordsFrom(rows, ALL_FIELDS, true)}
       ${personOf}
       ${
@@ -239,12 +240,22 @@ export async function upsertChunk(
       ${options.fresh ? sql`` : upsertClause(table)}
       returning (xmax = 0) as inserted, user_id
     )
-    -- Counts and one list of people, not a row per record: less to send, less to parse.
+    -- Counts and lists of people, not a row per record: less to send, less to parse. A person a
+    -- record moved away from (its email changed) may need another name too.
     select (count(*) filter (where inserted))::int as created, count(*)::int as written,
-           coalesce(string_agg(distinct user_id::text, ','), '') as users
+           coalesce(string_agg(distinct user_id::text, ','), '') as users,
+           ${
+    options.fresh ? sql`''` : sql`(select coalesce(string_agg(distinct previous_user_id::text, ','), '')
+             from input where previous_user_id is distinct from user_id)`
+  } as moved
     from written`.execute(db);
-  const { created, written, users } = result.rows[0];
-  return { created, updated: written - created, userIds: users === "" ? [] : users.split(",") };
+  const { created, written, users, moved } = result.rows[0];
+  const people = [users, moved].filter((list) => list !== "").join(",");
+  return {
+    created,
+    updated: written - created,
+    userIds: people === "" ? [] : [...new Set(people.split(","))],
+  };
 }
 
 /**

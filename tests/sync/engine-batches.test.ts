@@ -144,7 +144,9 @@ describe("bulk batches", () => {
       const result = await sync(counted, whopTable, batch(200), { chunkSize: 100 });
       // The failed insert took the other writer's row with it, so the retry creates all 200.
       expect(result).toMatchObject({ created: 200, updated: 0, failed: 0, status: "SUCCESS" });
-      const fired = await sql<{ n: number }>`select last_value::int as n from conflict_once`.execute(t.kysely);
+      const fired = await sql<{ n: number }>`select last_value::int as n from conflict_once`.execute(
+        t.kysely,
+      );
       expect(fired.rows[0].n).toBe(3); // the conflict, the other writer's own insert, the retry
       const row = await t.kysely.selectFrom("whop_data").select("raw_data").where(
         "external_whop_id",
@@ -236,6 +238,26 @@ describe("bulk batches", () => {
     expect(log.error_message).toMatch(/had no key, so nothing was soft-deleted/);
     const live = await t.kysely.selectFrom("ghl_data").select("id").where("deleted_at", "is", null).execute();
     expect(live).toHaveLength(60);
+  });
+
+  it("gives a person the next name when their best-named record moves to another email", async () => {
+    const contact = (email: string, changedAt: string): SourceRecord => ({
+      key: "c1",
+      scope: "loc1",
+      email,
+      name: "Xavier",
+      raw: { id: "c1", email },
+      changedAt: at(changedAt),
+    });
+    await sync(t.kysely, ghlTable, [contact("x@example.com", "2026-01-01T00:00:00Z")]);
+    await sync(t.kysely, whopTable, [payment(1, { email: "x@example.com", name: "X. W." })]);
+    const name = async (email: string) =>
+      (await t.kysely.selectFrom("users").select("name").where("email", "=", email).executeTakeFirstOrThrow())
+        .name;
+    expect(await name("x@example.com")).toBe("Xavier");
+    await sync(t.kysely, ghlTable, [contact("y@example.com", "2026-02-01T00:00:00Z")]);
+    expect(await name("y@example.com")).toBe("Xavier");
+    expect(await name("x@example.com")).toBe("X. W.");
   });
 
   it("stores tombstones and unlinked records in a bulk batch, and makes no person for a tombstone", async () => {
