@@ -29,6 +29,7 @@ export async function engineResync(ctx: BenchContext, state: IngestState): Promi
     // A pool per round: closing it ends the backend, which publishes its table counters.
     const conn = db.open({ max: 4, applicationName: "cs-bench-resync" });
     try {
+      await Promise.all(Array.from({ length: 4 }, () => conn.sql`select 1`)); // as in (1)
       await settle(ctx.serverUrl);
       const start = performance.now();
       const result = await sync(conn.kysely, whopTable, records, SYNC_OPTIONS);
