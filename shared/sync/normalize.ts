@@ -228,13 +228,3 @@ function tryPrepare(record: SourceRecord, errors: RecordError[]): PreparedRecord
     return null;
   }
 }
-
-/** Prepares a whole batch at once (see {@link planBatch}): the rows to write and the refusals. */
-export function prepareBatch(
-  records: readonly SourceRecord[],
-  keyedByScope: boolean,
-): { rows: PreparedRecord[]; errors: RecordError[] } {
-  const errors: RecordError[] = [];
-  const plan = planBatch(records, keyedByScope, errors);
-  return { rows: plan.prepare(0, plan.size, errors), errors };
-}
