@@ -7,7 +7,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database, SyncStatus } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
-import { planBatch, type PlannedBatch, type PreparedRecord } from "./normalize.ts";
+import { planBatch, type PlannedBatch, type PreparedRecord, type RecordError } from "./normalize.ts";
 import { changedRows, ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
 import { closeLog, failAbandonedRuns, heartbeat, openLog, startCounts, type SyncCounts } from "./sync-log.ts";
 import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
@@ -52,9 +52,9 @@ export async function upsertRecords(
   records: readonly SourceRecord[],
   options: { chunkSize?: number } = {},
 ): Promise<SyncCounts> {
-  const counts = startCounts([]);
-  const batch = planBatch(records, table.keyedByScope, counts.errors);
-  counts.failed = counts.errors.length;
+  const errors: RecordError[] = [];
+  const batch = planBatch(records, table.keyedByScope, errors);
+  const counts = startCounts(errors);
   await writeRows(db, table, batch, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {});
   return counts;
 }
@@ -80,9 +80,9 @@ export async function sync(
       bindToBackend: true,
       leaseSeconds: LEASE_SECONDS,
     });
-    const counts = startCounts([]);
-    const batch = planBatch(records, table.keyedByScope, counts.errors);
-    counts.failed = counts.errors.length;
+    const errors: RecordError[] = [];
+    const batch = planBatch(records, table.keyedByScope, errors);
+    const counts = startCounts(errors);
     try {
       // The log lives on `conn`; the rows go through the pool, so chunks can overlap.
       await writeRows(

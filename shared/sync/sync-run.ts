@@ -69,9 +69,9 @@ export class SyncRun {
    * that met one soft-deletes nothing.
    */
   async write(records: readonly SourceRecord[], unmapped: readonly RecordError[] = []): Promise<SyncCounts> {
-    const counts = startCounts([...unmapped]);
-    const batch = planBatch(records, this.table.keyedByScope, counts.errors);
-    counts.failed = counts.errors.length;
+    const errors = [...unmapped];
+    const batch = planBatch(records, this.table.keyedByScope, errors);
+    const counts = startCounts(errors);
     await writeRows(this.db, this.table, batch, counts, this.options.chunkSize ?? 2000, async () => {});
     // Every key the source returned, mapped, refused or not; UNIDENTIFIED stands for an object
     // without one.
