@@ -8,7 +8,7 @@ import type { Database, SyncStatus } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
 import { planBatch, type PlannedBatch, type PreparedRecord, type RecordError } from "./normalize.ts";
-import { changedRows, ensureUsers, refreshNames, upsertChunk } from "./upsert.ts";
+import { changedRows, type People, refreshNames, resolvePeople, upsertChunk } from "./upsert.ts";
 import { closeLog, failAbandonedRuns, heartbeat, openLog, startCounts, type SyncCounts } from "./sync-log.ts";
 import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
 
@@ -41,6 +41,11 @@ const WRITERS = 2;
 /** Chunks this small skip the fingerprint probe: `upsertChunk` filters unchanged rows itself. */
 const PROBE_FROM = 50;
 const LEASE_SECONDS = 300;
+/**
+ * How often a run's log is updated with its progress (and its lease extended). Not per chunk: each
+ * update is a commit that waits for the disk, chunks included, which would undo `asyncCommit`.
+ */
+const HEARTBEAT_MS = 5000;
 
 /**
  * Writes records without a run log: the webhook path, where `webhook_events` is the record of
@@ -83,6 +88,12 @@ export async function sync(
     const errors: RecordError[] = [];
     const batch = planBatch(records, table.keyedByScope, errors);
     const counts = startCounts(errors);
+    let lastBeat = performance.now();
+    const beat = async () => {
+      if (performance.now() - lastBeat < HEARTBEAT_MS) return;
+      lastBeat = performance.now();
+      await heartbeat(conn, logId, counts, LEASE_SECONDS);
+    };
     try {
       // The log lives on `conn`; the rows go through the pool, so chunks can overlap.
       await writeRows(
@@ -91,7 +102,9 @@ export async function sync(
         batch,
         counts,
         options.chunkSize ?? DEFAULT_CHUNK,
-        () => heartbeat(conn, logId, counts, LEASE_SECONDS),
+        beat,
+        // The log is closed with a commit of its own, which makes the chunks durable.
+        { asyncCommit: true },
       );
       let outcome: DeleteOutcome | null = null;
       const notes: string[] = [];
@@ -148,6 +161,18 @@ export async function finish(
   };
 }
 
+/** How `writeRows` commits. */
+export interface WriteOptions {
+  /**
+   * Commit each chunk without waiting for its WAL to reach disk. Only for a run that ends with a
+   * commit of its own (its log, its checkpoint): that commit flushes the WAL up to itself, chunks
+   * included, so once the run reports, its rows are as durable as with a flush per chunk. A crash
+   * before then can lose the last chunks, never corrupt them; the run stays unfinished and the
+   * next run writes them again.
+   */
+  asyncCommit?: boolean;
+}
+
 /**
  * Writes a planned batch in chunks: people first, then the rows. Each chunk is prepared when a
  * writer takes it. A chunk the database refuses is retried record by record, so one bad record
@@ -160,28 +185,40 @@ export async function writeRows(
   counts: SyncCounts,
   chunkSize: number,
   afterChunk: () => Promise<void>,
+  options: WriteOptions = {},
 ): Promise<void> {
   const syncedAt = new Date();
   const touched = new Set<string>();
-  // People this run has already made sure of. Users are never deleted, so a later chunk naming
-  // only them needs no users statement.
-  const ensured = new Set<string>();
+  // The people this run has found or created, by email, once their rows are committed. Users
+  // are never deleted, so a later chunk naming only them needs no users statement.
+  const people: People = new Map();
   let next = 0;
   let stopped = false;
   // Into an empty table every record is new: skip asking which ones changed, and insert without
   // ON CONFLICT (whose check costs an index probe per row). Should a concurrent writer have put
   // one of the keys there after all, the insert fails whole and the chunk is upserted instead.
   let empty = batch.size >= PROBE_FROM && !(await hasRows(db, table));
+  // People and rows of a chunk commit together, so a person learned here exists for later chunks.
+  const peopleThenRows = async (conn: Kysely<Database>, rows: PreparedRecord[], fresh: boolean) => {
+    const learned = await resolvePeople(conn, rows, people);
+    for (const r of rows) {
+      r.userId = r.email === null ? null : people.get(r.email) ?? learned.get(r.email) ?? null;
+    }
+    return { learned, done: await upsertChunk(conn, table, rows, syncedAt, { fresh }) };
+  };
   const writeChunk = async (chunk: PreparedRecord[], fresh: boolean) => {
     // A few records (a webhook's one) are cheaper to send whole than to probe first.
     const changed = fresh || chunk.length < PROBE_FROM
       ? chunk
       : await changedRows(db, table, chunk, syncedAt);
     if (changed.length > 0) {
-      const newcomers = changed.filter((r) => r.email !== null && !ensured.has(r.email));
-      await ensureUsers(db, newcomers);
-      for (const r of newcomers) if (!r.deleted) ensured.add(r.email!); // tombstones make nobody
-      const done = await upsertChunk(db, table, changed, syncedAt, { fresh });
+      const { learned, done } = options.asyncCommit
+        ? await db.transaction().execute(async (tx) => {
+          await sql`set local synchronous_commit = off`.execute(tx);
+          return await peopleThenRows(tx, changed, fresh);
+        })
+        : await peopleThenRows(db, changed, fresh);
+      for (const [email, id] of learned) people.set(email, id);
       counts.created += done.created;
       counts.updated += done.updated;
       counts.unchanged += chunk.length - done.created - done.updated;
@@ -214,7 +251,7 @@ export async function writeRows(
           stopped = true;
           throw error;
         }
-        for (const row of chunk) await writeOne(db, table, row, syncedAt, counts, touched);
+        for (const row of chunk) await writeOne(db, table, row, syncedAt, people, counts, touched);
       }
       await afterChunk();
     }
@@ -233,11 +270,14 @@ async function writeOne(
   table: SourceTable,
   row: PreparedRecord,
   syncedAt: Date,
+  people: People,
   counts: SyncCounts,
   touched: Set<string>,
 ): Promise<void> {
   try {
-    await ensureUsers(db, [row]);
+    const learned = await resolvePeople(db, [row], people);
+    for (const [email, id] of learned) people.set(email, id);
+    row.userId = row.email === null ? null : people.get(row.email) ?? null;
     const done = await upsertChunk(db, table, [row], syncedAt);
     counts.created += done.created;
     counts.updated += done.updated;

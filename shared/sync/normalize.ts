@@ -8,6 +8,8 @@ export interface PreparedRecord {
   key: string;
   scope: string;
   email: string | null;
+  /** The person `email` resolves to, set by `resolvePeople` before the row is written. */
+  userId?: string | null;
   name: string | null;
   /** The raw object serialised; its `contentHash` is what a re-sync compares instead of it. */
   raw: string;

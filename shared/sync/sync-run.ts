@@ -72,7 +72,10 @@ export class SyncRun {
     const errors = [...unmapped];
     const batch = planBatch(records, this.table.keyedByScope, errors);
     const counts = startCounts(errors);
-    await writeRows(this.db, this.table, batch, counts, this.options.chunkSize ?? 2000, async () => {});
+    // The seen keys and counts below are committed after the rows, which makes the rows durable.
+    await writeRows(this.db, this.table, batch, counts, this.options.chunkSize ?? 2000, async () => {}, {
+      asyncCommit: true,
+    });
     // Every key the source returned, mapped, refused or not; UNIDENTIFIED stands for an object
     // without one.
     const seen = [

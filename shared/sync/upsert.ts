@@ -1,9 +1,9 @@
 /**
  * upsertChunk: the set-based write of one chunk of prepared records into a source table. One
- * statement resolves each record's person by email and upserts the rows; the `WHERE` on the
- * conflict branch is the ordering guard.
+ * statement (`resolvePeople`) finds or creates the chunk's people by email, a second upserts the
+ * rows with their people's ids; the `WHERE` on the conflict branch is the ordering guard.
  */
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type RawBuilder, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { PreparedRecord } from "./normalize.ts";
 import type { SourceTable } from "./source-table.ts";
@@ -17,27 +17,66 @@ export interface ChunkResult {
   userIds: string[];
 }
 
+/** Each person's id by normalised email, as a run has learned them. Users are never deleted. */
+export type People = Map<string, string>;
+
 /**
- * Creates the people a batch names, in one statement. Emails are inserted in sorted order so two
- * batches racing on the same new addresses take their row locks in the same order and cannot
- * deadlock; `do nothing` lets the loser of a race reuse the winner's row.
+ * Finds or creates the people `rows` name that `known` lacks and returns their ids, in one
+ * statement in the usual case, so the row statements carry ids instead of probing `users` per
+ * record. Emails are inserted in sorted order so two batches racing on the same new addresses take
+ * their row locks in the same order and cannot deadlock; `do nothing` lets the loser of a race
+ * reuse the winner's row. A tombstone only links to a person who exists: it never creates one.
  */
-export async function ensureUsers(db: Kysely<Database>, rows: readonly PreparedRecord[]): Promise<void> {
-  const firstName = new Map<string, string | null>();
+export async function resolvePeople(
+  db: Kysely<Database>,
+  rows: readonly PreparedRecord[],
+  known: People,
+): Promise<People> {
+  const people: People = new Map();
+  const create = new Map<string, string | null>();
+  const find = new Set<string>();
   for (const r of rows) {
-    if (r.email && !r.deleted && (!firstName.has(r.email) || (!firstName.get(r.email) && r.name))) {
-      firstName.set(r.email, r.name);
-    }
+    if (!r.email || known.has(r.email)) continue;
+    if (r.deleted) find.add(r.email);
+    else if (!create.has(r.email) || (!create.get(r.email) && r.name)) create.set(r.email, r.name);
   }
-  if (firstName.size === 0) return;
-  await sql`
-    insert into users (email, name)
-    select email, name
-    from rows from (json_array_elements_text(${JSON.stringify([...firstName.keys()])}::text::json),
-                    json_array_elements_text(${JSON.stringify([...firstName.values()])}::text::json))
-         as p(email, name)
-    order by email
-    on conflict (email) do nothing`.execute(db);
+  for (const email of create.keys()) find.delete(email);
+  if (create.size === 0 && find.size === 0) return people;
+  const emails = [...create.keys(), ...find];
+  const names = [...create.values()];
+  // `created` returns the people this statement made; the others are read from `users`, which
+  // the statement sees as of its start: without the ones `created` inserts, and without a racing
+  // run's committed after it began (the insert waited for those, then skipped them). Whoever is
+  // still missing is read once more below.
+  const found = await sql<{ id: string; email: string }>`
+    with p as (
+      select email, name, i <= ${create.size}::int as is_new
+      from rows from (json_array_elements_text(${JSON.stringify(emails)}::text::json),
+                      json_array_elements_text(${JSON.stringify(names)}::text::json))
+           with ordinality as p(email, name, i)
+    ), created as (
+      insert into users (email, name)
+      select email, name from p where is_new order by email
+      on conflict (email) do nothing
+      returning id, email
+    )
+    select id, email from created
+    union all
+    select u.id, u.email
+    from p join users u on u.email = p.email
+    where not exists (select 1 from created c where c.email = p.email)`.execute(db);
+  for (const r of found.rows) people.set(r.email, r.id);
+  const missing = [...create.keys()].filter((email) => !people.has(email));
+  if (missing.length === 0) return people;
+  const late = await sql<{ id: string; email: string }>`
+    select id, email from users
+    where email in (select json_array_elements_text(${JSON.stringify(missing)}::text::json))`.execute(db);
+  for (const r of late.rows) people.set(r.email, r.id);
+  const lost = missing.find((email) => !people.has(email));
+  if (lost) {
+    throw new Error(`the person ${JSON.stringify(lost)} was deleted while this run wrote their records`);
+  }
+  return people;
 }
 
 /**
@@ -48,6 +87,8 @@ const FIELDS = {
   key: "text",
   scope: "text",
   email: "text",
+  /** The person's id, from `resolvePeople`. */
+  userId: "uuid",
   name: "text",
   /** `contentHash(raw)`, computed as the list is built. */
   hash: "text",
@@ -194,10 +235,11 @@ function upsertClause(table: SourceTable) {
 }
 
 /**
- * Upserts one chunk; every record in it shares `table`. `syncedAt` stands in for unknown change
- * times. `fresh` is for a table that was empty when the run began, where every record is new: it
- * neither looks up stored rows nor carries the conflict branch, so a key that is there after all
- * (a concurrent writer's) fails the statement with a unique violation, and the caller upserts.
+ * Writes one chunk; every record in it shares `table` and carries its person's id in `userId`
+ * (see `resolvePeople`). `syncedAt` stands in for unknown change times. `fresh` is for a table
+ * that was empty when the run began, where every record is new: the rows are inserted plainly,
+ * with no stored row to look up and no conflict branch, so a key that is there after all (a
+ * concurrent writer's) fails the statement with a unique violation, and the caller upserts.
  */
 export async function upsertChunk(
   db: Kysely<Database>,
@@ -211,14 +253,26 @@ export async function upsertChunk(
   const key = sql.ref(table.keyColumn);
   const scope = sql.ref(table.scopeColumn);
   const raw = sql.ref(table.rawColumn);
+  const insert = (input: RawBuilder<unknown>) =>
+    sql`insert into ${t} as t (user_id, ${key}, ${scope}, parent_key, email, name, ${raw}, content_hash, amount,
+                               currency, amount_usd, refunded_amount, is_revenue, date, source_updated_at,
+                               deleted_at)
+        select "userId", key, scope, "parentKey", email, name, raw, hash, amount, currency,
+               "amountUsd", refunded, revenue, date, changed_at, case when deleted then changed_at end
+        from ${input}`;
+  if (options.fresh) {
+    // Every row is inserted or the statement fails, so the counts and people are known here.
+    await insert(sql`(select x.*, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
+                      from ${recordsFrom(rows, ALL_FIELDS, true)}) as input`).execute(db);
+    const userIds = new Set<string>();
+    for (const r of rows) if (r.userId) userIds.add(r.userId);
+    return { created: rows.length, updated: 0, userIds: [...userIds] };
+  }
   const result = await sql<{ created: number; written: number; users: string; moved: string }>`
     with input as (
-      select x.*, u.id as user_id, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
-             ${options.fresh ? sql`` : sql`, cur.user_id as previous_user_id`}
+      select x.*, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at,
+             cur.user_id as previous_user_id
       from ${recordsFrom(rows, ALL_FIELDS, true)}
-      ${personOf}
-      ${
-    options.fresh ? sql`` : sql`
       ${storedRow(table)}
       -- Unchanged and older records leave here, before the insert: ON CONFLICT would lock (and
       -- so dirty) every existing row it meets, even one its WHERE then leaves alone.
@@ -227,34 +281,26 @@ export async function upsertChunk(
              -- jsonb equality, not the fingerprint: a reordered object is the same content.
              and (cur.raw is distinct from x.raw
                   or (cur.deleted_at is null) = x.deleted
-                  or cur.user_id is distinct from u.id
-                  or cur.scope is distinct from x.scope))`
-  }
+                  or cur.user_id is distinct from x."userId"
+                  or cur.scope is distinct from x.scope))
     ), written as (
-      insert into ${t} as t (user_id, ${key}, ${scope}, parent_key, email, name, ${raw}, content_hash, amount,
-                             currency, amount_usd, refunded_amount, is_revenue, date, source_updated_at, deleted_at)
-      select user_id, key, scope, "parentKey", email, name, raw, hash, amount, currency,
-             "amountUsd", refunded, revenue, date,
-             changed_at, case when deleted then changed_at end
-      from input
-      ${options.fresh ? sql`` : upsertClause(table)}
+      ${insert(sql`input`)}
+      ${upsertClause(table)}
       returning (xmax = 0) as inserted, user_id
     )
     -- Counts and lists of people, not a row per record: less to send, less to parse. A person a
     -- record moved away from (its email changed) may need another name too.
     select (count(*) filter (where inserted))::int as created, count(*)::int as written,
            coalesce(string_agg(distinct user_id::text, ','), '') as users,
-           ${
-    options.fresh ? sql`''` : sql`(select coalesce(string_agg(distinct previous_user_id::text, ','), '')
-             from input where previous_user_id is distinct from user_id)`
-  } as moved
+           (select coalesce(string_agg(distinct previous_user_id::text, ','), '')
+             from input where previous_user_id is distinct from "userId") as moved
     from written`.execute(db);
   const { created, written, users, moved } = result.rows[0];
-  const people = [users, moved].filter((list) => list !== "").join(",");
+  const ids = [users, moved].filter((list) => list !== "").join(",");
   return {
     created,
     updated: written - created,
-    userIds: people === "" ? [] : [...new Set(people.split(","))],
+    userIds: ids === "" ? [] : [...new Set(ids.split(","))],
   };
 }
 

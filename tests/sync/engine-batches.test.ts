@@ -9,7 +9,7 @@ import { Kysely, sql } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import type { Database } from "../../shared/db/types.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { sync } from "../../shared/sync/engine.ts";
+import { sync, upsertRecords } from "../../shared/sync/engine.ts";
 import type { SourceRecord } from "../../shared/sync/record.ts";
 import { whopTable } from "../../shared/sources/whop/table.ts";
 import { ghlTable } from "../../shared/sources/ghl/table.ts";
@@ -24,6 +24,18 @@ afterAll(async () => {
 beforeEach(async () => {
   await sql`truncate users, whop_data, ghl_data, sync_logs cascade`.execute(t.kysely);
 });
+
+/** A contact of HighLevel's for buyer `i % 37`, under HighLevel's own name for them. */
+function contact(i: number): SourceRecord {
+  return {
+    key: `contact_${i}`,
+    scope: "loc_1",
+    email: `Buyer${i % 37}@Example.com`,
+    name: `Contact ${i % 37}`,
+    raw: { id: `contact_${i}` },
+    changedAt: at("2026-01-01T00:00:00Z"),
+  };
+}
 
 const at = (s: string) => new Date(s);
 function payment(i: number, over: Partial<SourceRecord> = {}): SourceRecord {
@@ -275,5 +287,67 @@ describe("bulk batches", () => {
              (select count(*)::int from whop_data where user_id is null) as unlinked,
              (select count(*)::int from users where email like 'gone%') as gone_people`.execute(t.kysely);
     expect(rows.rows[0]).toEqual({ deleted: 10, unlinked: 20, gone_people: 0 });
+  });
+
+  it("lets runs of two sources race on the same new people: one person each, linked from both, HighLevel's name", async () => {
+    const [whop, ghl] = await Promise.all([
+      sync(t.kysely, whopTable, batch(400), { chunkSize: 40 }),
+      sync(t.kysely, ghlTable, Array.from({ length: 200 }, (_, i) => contact(i)), { chunkSize: 20 }),
+    ]);
+    expect(whop).toMatchObject({ created: 400, failed: 0, status: "SUCCESS" });
+    expect(ghl).toMatchObject({ created: 200, failed: 0, status: "SUCCESS" });
+    const people = await sql<{ email: string; name: string; whop: number; ghl: number }>`
+      select u.email, u.name,
+             (select count(*)::int from whop_data w where w.user_id = u.id) as whop,
+             (select count(*)::int from ghl_data g where g.user_id = u.id) as ghl
+      from users u order by u.email`.execute(t.kysely);
+    expect(people.rows).toHaveLength(37);
+    for (const p of people.rows) {
+      const i = Number(p.email.match(/\d+/)![0]);
+      expect(p).toMatchObject({ name: `Contact ${i}` });
+      expect(p.whop).toBeGreaterThan(0);
+      expect(p.ghl).toBeGreaterThan(0);
+    }
+    const unlinked = await sql<{ n: number }>`
+      select ((select count(*) from whop_data where user_id is null) +
+              (select count(*) from ghl_data where user_id is null))::int as n`.execute(t.kysely);
+    expect(unlinked.rows[0].n).toBe(0);
+  });
+
+  it("links a tombstone to the person its email names when that person exists", async () => {
+    await sync(t.kysely, whopTable, batch(60), { chunkSize: 20 });
+    const tombstones = batch(60).slice(0, 55).map((r, i) => ({
+      ...r,
+      key: `refund_${i}`,
+      changedAt: at("2026-02-01T00:00:00Z"),
+      deleted: true,
+    }));
+    const result = await sync(t.kysely, whopTable, tombstones, { chunkSize: 20 });
+    expect(result).toMatchObject({ created: 55, failed: 0 });
+    const rows = await sql<{ linked: number; users: number }>`
+      select (select count(*)::int from whop_data w join users u on u.id = w.user_id
+              where w.external_whop_id like 'refund_%' and u.email = w.email) as linked,
+             (select count(*)::int from users) as users`.execute(t.kysely);
+    expect(rows.rows[0]).toEqual({ linked: 55, users: 37 });
+  });
+
+  it("commits a run's chunks without waiting for the disk, and a webhook's write with it", async () => {
+    // Each row records the commit setting of the transaction that wrote it.
+    await sql`alter table whop_data add column commit_mode text
+                default current_setting('synchronous_commit')`.execute(t.kysely);
+    try {
+      await sync(t.kysely, whopTable, batch(120), { chunkSize: 50 });
+      await upsertRecords(t.kysely, whopTable, [payment(500)]);
+      const modes = await sql<{ mode: string; n: number }>`
+        select commit_mode as mode, count(*)::int as n from whop_data group by 1 order by 1`
+        .execute(t.kysely);
+      expect(modes.rows).toEqual([{ mode: "off", n: 120 }, { mode: "on", n: 1 }]);
+      // The run's log was closed by an ordinary commit, which flushed the chunks before it.
+      const log = await t.kysely.selectFrom("sync_logs").select(["status", "created"])
+        .executeTakeFirstOrThrow();
+      expect(log).toEqual({ status: "SUCCESS", created: 120 });
+    } finally {
+      await sql`alter table whop_data drop column commit_mode`.execute(t.kysely);
+    }
   });
 });
