@@ -33,7 +33,7 @@ export interface BenchContext {
 }
 
 export const FULL_SIZES: BenchSizes = {
-  rounds: 3,
+  rounds: 5,
   ingestRecords: 100_000,
   naiveSample: 2_000,
   sheetRows: 100_000,
