@@ -11,6 +11,7 @@ import { planBatch, type PlannedBatch, type PreparedRecord, type RecordError } f
 import { changedRows, type People, refreshNames, resolvePeople, upsertChunk } from "./upsert.ts";
 import { closeLog, failAbandonedRuns, heartbeat, openLog, startCounts, type SyncCounts } from "./sync-log.ts";
 import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
+import { contentHash } from "../crypto/content-hash.ts";
 
 export type { SyncCounts } from "./sync-log.ts";
 
@@ -40,6 +41,8 @@ const DEFAULT_CHUNK = 2000;
 const WRITERS = 2;
 /** Chunks this small skip the fingerprint probe: `upsertChunk` filters unchanged rows itself. */
 const PROBE_FROM = 50;
+/** Tries of a chunk that a deadlock or serialization failure interrupted. */
+const CHUNK_ATTEMPTS = 3;
 const LEASE_SECONDS = 300;
 /**
  * How often a run's log is updated with its progress (and its lease extended). Not per chunk: each
@@ -212,7 +215,10 @@ export async function writeRows(
       ? chunk
       : await changedRows(db, table, chunk, syncedAt);
     if (changed.length > 0) {
-      const { learned, done } = options.asyncCommit
+      // Fingerprints are computed before the transaction, which holds the chunk's new people.
+      for (const r of changed) r.hash ??= contentHash(r.raw);
+      // (A run handed a transaction already commits with it.)
+      const { learned, done } = options.asyncCommit && !db.isTransaction
         ? await db.transaction().execute(async (tx) => {
           await sql`set local synchronous_commit = off`.execute(tx);
           return await peopleThenRows(tx, changed, fresh);
@@ -227,33 +233,42 @@ export async function writeRows(
       counts.unchanged += chunk.length;
     }
   };
+  // A chunk is tried whole. On the plain-insert path a unique violation turns the run to upserts;
+  // a deadlock or serialization failure (a racing run took the same rows in another order) is
+  // tried again; any other refusal is left to the caller, which goes record by record.
+  const tryChunk = async (chunk: PreparedRecord[]) => {
+    for (let attempt = 1;; attempt++) {
+      const fresh = empty;
+      try {
+        return await writeChunk(chunk, fresh);
+      } catch (error) {
+        if (fresh && isUniqueViolation(error)) empty = false; // someone else writes here too
+        else if (!isTransient(error) || attempt >= CHUNK_ATTEMPTS) throw error;
+      }
+    }
+  };
   // Two writers keep both sides busy: while Postgres runs one chunk's statement, the other chunk is
   // prepared and sent. Chunks hold distinct keys, and users are inserted in email order, so the
   // writers cannot deadlock each other.
   const writer = async () => {
-    while (!stopped && next < batch.size) {
-      const from = next;
-      next += chunkSize;
-      const failedBefore = counts.errors.length;
-      const chunk = batch.prepare(from, from + chunkSize, counts.errors);
-      counts.failed += counts.errors.length - failedBefore;
-      try {
-        const fresh = empty;
+    try {
+      while (!stopped && next < batch.size) {
+        const from = next;
+        next += chunkSize;
+        const failedBefore = counts.errors.length;
+        const chunk = batch.prepare(from, from + chunkSize, counts.errors);
+        counts.failed += counts.errors.length - failedBefore;
         try {
-          await writeChunk(chunk, fresh);
+          await tryChunk(chunk);
         } catch (error) {
-          if (!fresh || !isUniqueViolation(error)) throw error;
-          empty = false; // someone else writes here too: every chunk from now on upserts
-          await writeChunk(chunk, false);
+          if (isConnectionLoss(error)) throw error;
+          for (const row of chunk) await writeOne(db, table, row, syncedAt, people, counts, touched);
         }
-      } catch (error) {
-        if (isConnectionLoss(error)) {
-          stopped = true;
-          throw error;
-        }
-        for (const row of chunk) await writeOne(db, table, row, syncedAt, people, counts, touched);
+        await afterChunk();
       }
-      await afterChunk();
+    } catch (error) {
+      stopped = true; // the other writer takes no further chunk of a run that has failed
+      throw error;
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITERS, Math.ceil(batch.size / chunkSize)) }, writer));
@@ -305,6 +320,12 @@ function databaseReason(error: unknown): string {
   const line = (text: string) => text.split("\n")[0].slice(0, 300);
   const reason = line(message ?? String(error));
   return detail && !code?.startsWith("23") ? `${reason}: ${line(detail)}` : reason;
+}
+
+/** Deadlock detected, or a serialization failure: the same statement may well succeed again. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: string })?.code;
+  return code === "40P01" || code === "40001";
 }
 
 function isUniqueViolation(error: unknown): boolean {

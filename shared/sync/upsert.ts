@@ -62,8 +62,9 @@ export async function resolvePeople(
     )
     select id, email from created
     union all
-    select u.id, u.email
-    from p join users u on u.email = p.email
+    select u.id, p.email
+    from p
+    join lateral (select id from users where email = p.email limit 1) as u on true
     where not exists (select 1 from created c where c.email = p.email)`.execute(db);
   for (const r of found.rows) people.set(r.email, r.id);
   const missing = [...create.keys()].filter((email) => !people.has(email));

@@ -331,23 +331,77 @@ describe("bulk batches", () => {
     expect(rows.rows[0]).toEqual({ linked: 55, users: 37 });
   });
 
-  it("commits a run's chunks without waiting for the disk, and a webhook's write with it", async () => {
-    // Each row records the commit setting of the transaction that wrote it.
+  it("commits a run's chunks without waiting for the disk, and the run's log and a webhook's write with it", async () => {
+    // Each row, and each update of a log, records the commit setting of the transaction writing it.
     await sql`alter table whop_data add column commit_mode text
                 default current_setting('synchronous_commit')`.execute(t.kysely);
+    await sql`alter table sync_logs add column commit_mode text`.execute(t.kysely);
+    await sql.raw(`
+      create function note_commit_mode() returns trigger language plpgsql as $$
+      begin
+        new.commit_mode := current_setting('synchronous_commit');
+        return new;
+      end $$`).execute(t.kysely);
+    await sql`create trigger note_commit_mode before update on sync_logs
+                for each row execute function note_commit_mode()`.execute(t.kysely);
     try {
-      await sync(t.kysely, whopTable, batch(120), { chunkSize: 50 });
+      const result = await sync(t.kysely, whopTable, batch(120), { chunkSize: 50 });
+      const { SyncRun } = await import("../../shared/sync/sync-run.ts");
+      const run = await SyncRun.start(t.kysely, whopTable, { scope: "payment" });
+      await run.write(batch(160).slice(120), []);
+      const slice = await t.kysely.selectFrom("sync_logs").select(["commit_mode", "created"])
+        .where("id", "=", run.id).executeTakeFirstOrThrow();
       await upsertRecords(t.kysely, whopTable, [payment(500)]);
       const modes = await sql<{ mode: string; n: number }>`
         select commit_mode as mode, count(*)::int as n from whop_data group by 1 order by 1`
         .execute(t.kysely);
-      expect(modes.rows).toEqual([{ mode: "off", n: 120 }, { mode: "on", n: 1 }]);
-      // The run's log was closed by an ordinary commit, which flushed the chunks before it.
-      const log = await t.kysely.selectFrom("sync_logs").select(["status", "created"])
-        .executeTakeFirstOrThrow();
-      expect(log).toEqual({ status: "SUCCESS", created: 120 });
+      expect(modes.rows).toEqual([{ mode: "off", n: 160 }, { mode: "on", n: 1 }]);
+      // Each run's last word is an ordinary commit, which flushes its chunks to disk before it.
+      const log = await t.kysely.selectFrom("sync_logs").select(["status", "created", "commit_mode"])
+        .where("id", "=", result.syncLogId!).executeTakeFirstOrThrow();
+      expect(log).toEqual({ status: "SUCCESS", created: 120, commit_mode: "on" });
+      expect(slice).toEqual({ commit_mode: "on", created: 40 });
     } finally {
+      await sql`drop trigger note_commit_mode on sync_logs`.execute(t.kysely);
+      await sql`drop function note_commit_mode()`.execute(t.kysely);
+      await sql`alter table sync_logs drop column commit_mode`.execute(t.kysely);
       await sql`alter table whop_data drop column commit_mode`.execute(t.kysely);
+    }
+  });
+
+  it("tries a chunk again whole when a deadlock interrupts it, not record by record", async () => {
+    // A one-shot trigger fails the insert of pay_00120 as Postgres fails a deadlock's victim.
+    await sql`create sequence deadlock_once`.execute(t.kysely);
+    await sql.raw(`
+      create function deadlock_once() returns trigger language plpgsql as $$
+      begin
+        if new.external_whop_id = 'pay_00120' and nextval('deadlock_once') = 1 then
+          raise exception 'deadlock detected' using errcode = '40P01';
+        end if;
+        return new;
+      end $$`).execute(t.kysely);
+    await sql`create trigger deadlock_once before insert on whop_data for each row execute function deadlock_once()`
+      .execute(t.kysely);
+    try {
+      let statements = 0;
+      const counted = new Kysely<Database>({
+        dialect: new PostgresJSDialect({ postgres: t.sql }),
+        log: (event) => void (event.level === "query" && statements++),
+      });
+      const result = await sync(counted, whopTable, batch(200), { chunkSize: 100 });
+      expect(result).toMatchObject({ created: 200, failed: 0, status: "SUCCESS" });
+      const fired = await sql<{ n: number }>`select last_value::int as n from deadlock_once`.execute(t.kysely);
+      expect(fired.rows[0].n).toBe(2); // the interrupted try and the one that went through
+      const linked = await sql<{ n: number }>`
+        select count(*)::int as n from whop_data w join users u on u.id = w.user_id and u.email = w.email`
+        .execute(t.kysely);
+      expect(linked.rows[0].n).toBe(200);
+      // Record by record would be hundreds of statements; trying again is one more transaction.
+      expect(statements).toBeLessThan(40);
+    } finally {
+      await sql`drop trigger deadlock_once on whop_data`.execute(t.kysely);
+      await sql`drop function deadlock_once()`.execute(t.kysely);
+      await sql`drop sequence deadlock_once`.execute(t.kysely);
     }
   });
 });
