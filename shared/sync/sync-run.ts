@@ -9,7 +9,8 @@ import type { Database } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
 import { planBatch, type RecordError } from "./normalize.ts";
-import { finish, type SyncResult, writeRows } from "./engine.ts";
+import { finish, type SyncResult } from "./engine.ts";
+import { writeRows } from "./write-rows.ts";
 import {
   closeLog,
   failAbandonedRuns,
