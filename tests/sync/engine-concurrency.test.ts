@@ -24,49 +24,58 @@ beforeEach(async () => {
   await sql`truncate users, whop_data, ghl_data, sync_logs cascade`.execute(t.kysely);
 });
 
+/** A Kysely on the test database's pool that counts the statements it sends. */
+function countingDb() {
+  let statements = 0;
+  const db = new Kysely<Database>({
+    dialect: new PostgresJSDialect({ postgres: t.sql }),
+    log: (event) => void (event.level === "query" && statements++),
+  });
+  return { db, statements: () => statements };
+}
+
+/**
+ * Runs `test` with a BEFORE INSERT trigger on whop_data running `body`, beside a sequence `name`
+ * the body may count its firings with (`fired()` reads it: a sequence is not rolled back).
+ */
+async function withInsertTrigger(name: string, body: string, test: (fired: () => Promise<number>) => Promise<void>) {
+  await sql.raw(`create sequence ${name}`).execute(t.kysely);
+  await sql.raw(`create function ${name}() returns trigger language plpgsql as $$
+                 begin ${body} return new; end $$`).execute(t.kysely);
+  await sql.raw(`create trigger ${name} before insert on whop_data for each row execute function ${name}()`)
+    .execute(t.kysely);
+  try {
+    await test(async () =>
+      (await sql.raw<{ n: number }>(`select last_value::int as n from ${name}`).execute(t.kysely)).rows[0].n
+    );
+  } finally {
+    await sql.raw(`drop trigger ${name} on whop_data`).execute(t.kysely);
+    await sql.raw(`drop function ${name}()`).execute(t.kysely);
+    await sql.raw(`drop sequence ${name}`).execute(t.kysely);
+  }
+}
+
 describe("concurrent writers and commits", () => {
   it("upserts a chunk whose plain insert meets a key another writer stored, without going record by record", async () => {
     // A one-shot trigger stores pay_00050 just before the engine's own insert of it, as a
     // concurrent writer would; the sequence is not rolled back with the failed statement.
-    await sql`create sequence conflict_once`.execute(t.kysely);
-    await sql.raw(`
-      create function conflict_once() returns trigger language plpgsql as $$
-      begin
-        if new.external_whop_id = 'pay_00050' and nextval('conflict_once') = 1 then
-          insert into whop_data (external_whop_id, kind, raw_data, source_updated_at)
-          values (new.external_whop_id, 'payment', '{"by": "someone else"}', '2025-01-01');
-        end if;
-        return new;
-      end $$`).execute(t.kysely);
-    await sql`create trigger conflict_once before insert on whop_data for each row execute function conflict_once()`
-      .execute(t.kysely);
-    try {
-      let statements = 0;
-      const counted = new Kysely<Database>({
-        dialect: new PostgresJSDialect({ postgres: t.sql }),
-        log: (event) => void (event.level === "query" && statements++),
-      });
-      const result = await sync(counted, whopTable, batch(200), { chunkSize: 100 });
+    const body = `
+      if new.external_whop_id = 'pay_00050' and nextval('conflict_once') = 1 then
+        insert into whop_data (external_whop_id, kind, raw_data, source_updated_at)
+        values (new.external_whop_id, 'payment', '{"by": "someone else"}', '2025-01-01');
+      end if;`;
+    await withInsertTrigger("conflict_once", body, async (fired) => {
+      const counted = countingDb();
+      const result = await sync(counted.db, whopTable, batch(200), { chunkSize: 100 });
       // The failed insert took the other writer's row with it, so the retry creates all 200.
       expect(result).toMatchObject({ created: 200, updated: 0, failed: 0, status: "SUCCESS" });
-      const fired = await sql<{ n: number }>`select last_value::int as n from conflict_once`.execute(
-        t.kysely,
-      );
-      expect(fired.rows[0].n).toBe(3); // the conflict, the other writer's own insert, the retry
-      const row = await t.kysely.selectFrom("whop_data").select("raw_data").where(
-        "external_whop_id",
-        "=",
-        "pay_00050",
-      )
-        .executeTakeFirstOrThrow();
+      expect(await fired()).toBe(3); // the conflict, the other writer's own insert, the retry
+      const row = await t.kysely.selectFrom("whop_data").select("raw_data")
+        .where("external_whop_id", "=", "pay_00050").executeTakeFirstOrThrow();
       expect(row.raw_data).toEqual(payment(50).raw);
       // Record by record would be hundreds of statements; the retry is a probe and an upsert.
-      expect(statements).toBeLessThan(30);
-    } finally {
-      await sql`drop trigger conflict_once on whop_data`.execute(t.kysely);
-      await sql`drop function conflict_once()`.execute(t.kysely);
-      await sql`drop sequence conflict_once`.execute(t.kysely);
-    }
+      expect(counted.statements()).toBeLessThan(30);
+    });
   });
 
   it("lets two runs race on the same records into an empty table: each row once, each person once", async () => {
@@ -170,37 +179,21 @@ describe("concurrent writers and commits", () => {
 
   it("tries a chunk again whole when a deadlock interrupts it, not record by record", async () => {
     // A one-shot trigger fails the insert of pay_00120 as Postgres fails a deadlock's victim.
-    await sql`create sequence deadlock_once`.execute(t.kysely);
-    await sql.raw(`
-      create function deadlock_once() returns trigger language plpgsql as $$
-      begin
-        if new.external_whop_id = 'pay_00120' and nextval('deadlock_once') = 1 then
-          raise exception 'deadlock detected' using errcode = '40P01';
-        end if;
-        return new;
-      end $$`).execute(t.kysely);
-    await sql`create trigger deadlock_once before insert on whop_data for each row execute function deadlock_once()`
-      .execute(t.kysely);
-    try {
-      let statements = 0;
-      const counted = new Kysely<Database>({
-        dialect: new PostgresJSDialect({ postgres: t.sql }),
-        log: (event) => void (event.level === "query" && statements++),
-      });
-      const result = await sync(counted, whopTable, batch(200), { chunkSize: 100 });
+    const body = `
+      if new.external_whop_id = 'pay_00120' and nextval('deadlock_once') = 1 then
+        raise exception 'deadlock detected' using errcode = '40P01';
+      end if;`;
+    await withInsertTrigger("deadlock_once", body, async (fired) => {
+      const counted = countingDb();
+      const result = await sync(counted.db, whopTable, batch(200), { chunkSize: 100 });
       expect(result).toMatchObject({ created: 200, failed: 0, status: "SUCCESS" });
-      const fired = await sql<{ n: number }>`select last_value::int as n from deadlock_once`.execute(t.kysely);
-      expect(fired.rows[0].n).toBe(2); // the interrupted try and the one that went through
+      expect(await fired()).toBe(2); // the interrupted try and the one that went through
       const linked = await sql<{ n: number }>`
         select count(*)::int as n from whop_data w join users u on u.id = w.user_id and u.email = w.email`
         .execute(t.kysely);
       expect(linked.rows[0].n).toBe(200);
       // Record by record would be hundreds of statements; trying again is one more transaction.
-      expect(statements).toBeLessThan(40);
-    } finally {
-      await sql`drop trigger deadlock_once on whop_data`.execute(t.kysely);
-      await sql`drop function deadlock_once()`.execute(t.kysely);
-      await sql`drop sequence deadlock_once`.execute(t.kysely);
-    }
+      expect(counted.statements()).toBeLessThan(40);
+    });
   });
 });
