@@ -7,6 +7,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { PreparedRecord } from "./normalize.ts";
+import type { SourceTable } from "./source-table.ts";
 
 const UNSURE = Symbol("unsure");
 
@@ -105,4 +106,20 @@ export async function refreshNames(db: Kysely<Database>, userIds: readonly strin
       for no key update of u
     )
     update users u set name = target.name from target where u.id = target.id`.execute(db);
+}
+
+/**
+ * Refreshes the names of everyone with a row of `table` written since `since`: after a run that
+ * stopped between writing its rows and refreshing their people's names.
+ */
+export async function refreshNamesWrittenSince(
+  db: Kysely<Database>,
+  table: SourceTable,
+  since: Date,
+): Promise<void> {
+  const people = await sql<{ user_id: string }>`
+    select distinct user_id from ${sql.table(table.table)}
+    where last_synced >= ${since} and user_id is not null
+    order by user_id`.execute(db);
+  await refreshNames(db, people.rows.map((r) => r.user_id));
 }

@@ -11,6 +11,7 @@ import type { SourceTable } from "./source-table.ts";
 import { planBatch, type RecordError } from "./normalize.ts";
 import { finish, type SyncResult } from "./engine.ts";
 import { writeRows } from "./write-rows.ts";
+import { refreshNamesWrittenSince } from "./names.ts";
 import {
   closeLog,
   failAbandonedRuns,
@@ -43,7 +44,8 @@ export class SyncRun {
 
   /** Opens a RUNNING log for a new run (after failing runs of this source that were abandoned). */
   static async start(db: Kysely<Database>, table: SourceTable, options: SyncRunOptions): Promise<SyncRun> {
-    await failAbandonedRuns(db, table.source);
+    const abandonedSince = await failAbandonedRuns(db, table.source);
+    if (abandonedSince) await refreshNamesWrittenSince(db, table, abandonedSince);
     const id = await openLog(db, table.source, options.scope, {
       bindToBackend: false,
       leaseSeconds: SLICE_LEASE_SECONDS,
