@@ -11,7 +11,6 @@ import { planBatch, type RecordError } from "./normalize.ts";
 import { closeLog, failAbandonedRuns, heartbeat, openLog, startCounts, type SyncCounts } from "./sync-log.ts";
 import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
 import { writeRows } from "./write-rows.ts";
-import { refreshNamesWrittenSince } from "./names.ts";
 
 export type { SyncCounts } from "./sync-log.ts";
 
@@ -78,8 +77,7 @@ export async function sync(
   if (options.full && options.scope === undefined) throw new Error("a full sync needs a scope");
   // The whole run happens on one connection, so its log can name the backend doing the work.
   return await db.connection().execute(async (conn) => {
-    const abandonedSince = await failAbandonedRuns(conn, table.source);
-    if (abandonedSince) await refreshNamesWrittenSince(conn, table, abandonedSince);
+    await failAbandonedRuns(conn, table.source);
     const logId = await openLog(conn, table.source, options.scope ?? null, {
       bindToBackend: true,
       leaseSeconds: LEASE_SECONDS,

@@ -6,7 +6,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { SourceTable } from "./source-table.ts";
-import { refreshNames } from "./names.ts";
+import { refreshNames } from "./upsert.ts";
 
 export interface DeleteOutcome {
   deleted: number;

@@ -26,22 +26,18 @@ export function startCounts(errors: RecordError[]): SyncCounts {
 /** How many record errors a log keeps; the rest are counted in `failed`. */
 export const LOGGED_ERRORS = 20;
 
-/**
- * Marks RUNNING runs of `source` whose owner is gone as FAILED. Returns when the earliest of them
- * began, or null when there were none: rows written since may still await their people's names.
- */
-export async function failAbandonedRuns(db: Kysely<Database>, source: SourceName): Promise<Date | null> {
-  const result = await sql<{ started_at: Date }>`
+/** Marks RUNNING runs of `source` whose owner is gone as FAILED. Returns how many. */
+export async function failAbandonedRuns(db: Kysely<Database>, source: SourceName): Promise<number> {
+  const result = await sql`
     update sync_logs l
        set status = 'FAILED', completed_at = now(), pid = null, lease_until = null,
            error_message = coalesce(l.error_message || '; ', '') ||
                            'interrupted: the process running this sync stopped before it finished'
      where l.source = ${source} and l.status = 'RUNNING'
        and (l.lease_until < now()
-            or (l.pid is not null and not exists (select 1 from pg_stat_activity a where a.pid = l.pid)))
-    returning l.started_at`.execute(db);
-  const starts = result.rows.map((r) => new Date(r.started_at).getTime());
-  return starts.length > 0 ? new Date(Math.min(...starts)) : null;
+            or (l.pid is not null and not exists (select 1 from pg_stat_activity a where a.pid = l.pid)))`
+    .execute(db);
+  return Number(result.numAffectedRows ?? 0);
 }
 
 /**

@@ -11,7 +11,6 @@ import type { SourceTable } from "./source-table.ts";
 import { planBatch, type RecordError } from "./normalize.ts";
 import { finish, type SyncResult } from "./engine.ts";
 import { writeRows } from "./write-rows.ts";
-import { refreshNamesWrittenSince } from "./names.ts";
 import {
   closeLog,
   failAbandonedRuns,
@@ -44,8 +43,7 @@ export class SyncRun {
 
   /** Opens a RUNNING log for a new run (after failing runs of this source that were abandoned). */
   static async start(db: Kysely<Database>, table: SourceTable, options: SyncRunOptions): Promise<SyncRun> {
-    const abandonedSince = await failAbandonedRuns(db, table.source);
-    if (abandonedSince) await refreshNamesWrittenSince(db, table, abandonedSince);
+    await failAbandonedRuns(db, table.source);
     const id = await openLog(db, table.source, options.scope, {
       bindToBackend: false,
       leaseSeconds: SLICE_LEASE_SECONDS,

@@ -15,8 +15,6 @@ export interface ChunkResult {
   updated: number;
   /** People whose rows changed or moved away, so their display name may need recomputing. */
   userIds: string[];
-  /** The people among them that a record moved away from (its email changed). */
-  movedFrom: string[];
 }
 
 /**
@@ -188,7 +186,7 @@ export async function upsertChunk(
   syncedAt: Date,
   options: { fresh?: boolean } = {},
 ): Promise<ChunkResult> {
-  if (rows.length === 0) return { created: 0, updated: 0, userIds: [], movedFrom: [] };
+  if (rows.length === 0) return { created: 0, updated: 0, userIds: [] };
   const t = sql.table(table.table);
   const key = sql.ref(table.keyColumn);
   const scope = sql.ref(table.scopeColumn);
@@ -206,7 +204,7 @@ export async function upsertChunk(
                       from ${recordsFrom(rows, ALL_FIELDS, true)}) as input`).execute(db);
     const userIds = new Set<string>();
     for (const r of rows) if (r.userId) userIds.add(r.userId);
-    return { created: rows.length, updated: 0, userIds: [...userIds], movedFrom: [] };
+    return { created: rows.length, updated: 0, userIds: [...userIds] };
   }
   const result = await sql<{ created: number; written: number; users: string; moved: string }>`
     with input as (
@@ -236,11 +234,37 @@ export async function upsertChunk(
              from input where previous_user_id is distinct from "userId") as moved
     from written`.execute(db);
   const { created, written, users, moved } = result.rows[0];
-  const list = (ids: string) => (ids === "" ? [] : ids.split(","));
+  const ids = [users, moved].filter((list) => list !== "").join(",");
   return {
     created,
     updated: written - created,
-    userIds: [...new Set([...list(users), ...list(moved)])],
-    movedFrom: list(moved),
+    userIds: ids === "" ? [] : [...new Set(ids.split(","))],
   };
+}
+
+/**
+ * Gives each person the name of their best live source row (HighLevel, then Whop, then a sheet,
+ * as the `person_names` view ranks them). Rows are locked in id order so concurrent runs agree on
+ * the order; a person with no named live row keeps the name they had.
+ */
+export async function refreshNames(db: Kysely<Database>, userIds: readonly string[]): Promise<void> {
+  if (userIds.length === 0) return;
+  const ids = JSON.stringify(userIds);
+  await sql`
+    with best as (
+      select distinct on (user_id) user_id, name
+      from person_names
+      -- One array, built once (an InitPlan), so each source table is read through its user_id
+      -- index; an IN over a JSON set function is estimated at 100 rows and scans them all.
+      where user_id = any (cast((select array_agg(value::uuid) from json_array_elements_text(${ids}::text::json)) as uuid[]))
+      order by user_id, priority, source_updated_at desc
+    ), target as (
+      select u.id, b.name
+      from users u join best b on b.user_id = u.id
+      where u.name is distinct from b.name
+      order by u.id
+      -- NO KEY: the foreign keys of rows being inserted hold KEY SHARE locks on these people.
+      for no key update of u
+    )
+    update users u set name = target.name from target where u.id = target.id`.execute(db);
 }

@@ -7,8 +7,7 @@ import { type Kysely, sql } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { SourceTable } from "./source-table.ts";
 import type { PlannedBatch, PreparedRecord } from "./normalize.ts";
-import { changedRows, upsertChunk } from "./upsert.ts";
-import { NameLedger, refreshTouchedNames } from "./names.ts";
+import { changedRows, refreshNames, upsertChunk } from "./upsert.ts";
 import { type People, resolvePeople } from "./people.ts";
 import type { SyncCounts } from "./sync-log.ts";
 import { contentHash } from "../crypto/content-hash.ts";
@@ -47,7 +46,6 @@ export async function writeRows(
 ): Promise<void> {
   const syncedAt = new Date();
   const touched = new Set<string>();
-  const ledger = new NameLedger();
   // The people this run has found or created, by email, once their rows are committed. Users
   // are never deleted, so a later chunk naming only them needs no users statement.
   const people: People = new Map();
@@ -81,8 +79,6 @@ export async function writeRows(
         })
         : await peopleThenRows(db, changed, fresh);
       for (const [email, id] of learned) people.set(email, id);
-      ledger.wrote(changed);
-      ledger.movedFrom(done.movedFrom);
       counts.created += done.created;
       counts.updated += done.updated;
       counts.unchanged += chunk.length - done.created - done.updated;
@@ -120,7 +116,7 @@ export async function writeRows(
           await tryChunk(chunk);
         } catch (error) {
           if (isConnectionLoss(error)) throw error;
-          for (const row of chunk) await writeOne(db, table, row, syncedAt, people, counts, touched, ledger);
+          for (const row of chunk) await writeOne(db, table, row, syncedAt, people, counts, touched);
         }
         await afterChunk();
       }
@@ -130,7 +126,12 @@ export async function writeRows(
     }
   };
   await Promise.all(Array.from({ length: Math.min(WRITERS, Math.ceil(batch.size / chunkSize)) }, writer));
-  await refreshTouchedNames(db, touched, ledger, WRITERS);
+  // Names are refreshed on as many connections: contiguous id ranges, each locked in id order.
+  const ids = [...touched].sort();
+  const share = Math.ceil(ids.length / WRITERS);
+  await Promise.all(
+    Array.from({ length: WRITERS }, (_, w) => refreshNames(db, ids.slice(w * share, (w + 1) * share))),
+  );
 }
 
 async function writeOne(
@@ -141,15 +142,12 @@ async function writeOne(
   people: People,
   counts: SyncCounts,
   touched: Set<string>,
-  ledger: NameLedger,
 ): Promise<void> {
   try {
     const learned = await resolvePeople(db, [row], people);
     for (const [email, id] of learned) people.set(email, id);
     row.userId = row.email === null ? null : people.get(row.email) ?? null;
     const done = await upsertChunk(db, table, [row], syncedAt);
-    ledger.wrote([row]);
-    ledger.movedFrom(done.movedFrom);
     counts.created += done.created;
     counts.updated += done.updated;
     counts.unchanged += 1 - done.created - done.updated;

@@ -5,9 +5,7 @@
  * refused or keyless record might stand for.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Kysely, sql } from "kysely";
-import { PostgresJSDialect } from "kysely-postgres-js";
-import type { Database } from "../../shared/db/types.ts";
+import { sql } from "kysely";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { sync } from "../../shared/sync/engine.ts";
 import type { SourceRecord } from "../../shared/sync/record.ts";
@@ -193,29 +191,6 @@ describe("bulk batches", () => {
       { email: "buyer3@example.com", name: "Newer Name" },
       { email: "buyer4@example.com", name: "Buyer 4" },
     ]);
-  });
-
-  it("reads nobody's rows for names when every record agrees with the name its person has", async () => {
-    await sync(t.kysely, ghlTable, [
-      { key: "c1", scope: "loc1", email: "buyer1@example.com", name: "Contact One", raw: {}, changedAt: null },
-    ]);
-    const queries: string[] = [];
-    const logged = new Kysely<Database>({
-      dialect: new PostgresJSDialect({ postgres: t.sql }),
-      log: (event) => void (event.level === "query" && queries.push(event.query.sql)),
-    });
-    // Buyer 1 is called "Contact One" by HighLevel, so the Whop run's "Buyer 1" needs a look.
-    await sync(logged, whopTable, batch(120), { chunkSize: 50 });
-    expect(queries.filter((q) => q.includes("person_names"))).toHaveLength(1); // for buyer 1 alone
-    const name = await t.kysely.selectFrom("users").select("name").where("email", "=", "buyer1@example.com")
-      .executeTakeFirstOrThrow();
-    expect(name.name).toBe("Contact One");
-    // The others' records again, changed, under the names they already have: no rows read.
-    queries.length = 0;
-    const changed = batch(120).filter((r) => r.email !== "buyer1@example.com")
-      .map((r) => ({ ...r, raw: { ...r.raw as object, v: 2 }, changedAt: at("2026-05-01") }));
-    expect(await sync(logged, whopTable, changed, { chunkSize: 50 })).toMatchObject({ updated: 116, failed: 0 });
-    expect(queries.filter((q) => q.includes("person_names"))).toEqual([]);
   });
 
   it("stores tombstones and unlinked records in a bulk batch, and makes no person for a tombstone", async () => {

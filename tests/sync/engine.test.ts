@@ -154,18 +154,6 @@ describe("sync engine", () => {
     expect(logs[1].status).toBe("SUCCESS");
   });
 
-  it("gives the people of a run that stopped before naming them their names on the next run", async () => {
-    await sync(t.kysely, whopTable, [whop("p1", { email: "ann@example.com", name: "Ann" })]);
-    // A run that wrote a newer record under another name, then died before refreshing names.
-    await sql`insert into sync_logs (source, status, pid, lease_until, started_at)
-              values ('WHOP', 'RUNNING', null, now() - interval '1 minute', now() - interval '2 minutes')`
-      .execute(t.kysely);
-    await sql`update whop_data set name = 'Ann Lee', last_synced = now()`.execute(t.kysely);
-    await sync(t.kysely, whopTable, [whop("p2", { email: "bob@example.com", name: "Bob" })]);
-    const names = await t.kysely.selectFrom("users").select(["email", "name"]).orderBy("email").execute();
-    expect(names).toEqual([{ email: "ann@example.com", name: "Ann Lee" }, { email: "bob@example.com", name: "Bob" }]);
-  });
-
   it("creates exactly one user when two hundred webhook writes race on the same new email", async () => {
     await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
