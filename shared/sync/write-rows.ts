@@ -31,9 +31,9 @@ export interface WriteOptions {
 }
 
 /**
- * Writes a planned batch in chunks: people first, then the rows. Each chunk is prepared when a
- * writer takes it. A chunk the database refuses is retried record by record, so one bad record
- * fails alone with the database's reason.
+ * Writes a planned batch in chunks: people first, then the rows, then the names of the people
+ * touched. Each chunk is prepared when a writer takes it. A chunk the database refuses is retried
+ * record by record, so one bad record fails alone with the database's reason.
  */
 export async function writeRows(
   db: Kysely<Database>,
@@ -55,7 +55,9 @@ export async function writeRows(
   // ON CONFLICT (whose check costs an index probe per row). Should a concurrent writer have put
   // one of the keys there after all, the insert fails whole and the chunk is upserted instead.
   let empty = batch.size >= PROBE_FROM && !(await hasRows(db, table));
-  // People and rows of a chunk commit together, so a person learned here exists for later chunks.
+  // A chunk's people, then its rows. With `asyncCommit` both commit in one transaction; either way
+  // the ids learned join `people` only once committed, so later chunks never name a person who is
+  // not there.
   const peopleThenRows = async (conn: Kysely<Database>, rows: PreparedRecord[], fresh: boolean) => {
     const learned = await resolvePeople(conn, rows, people);
     for (const r of rows) {
