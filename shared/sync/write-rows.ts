@@ -89,6 +89,16 @@ export async function writeRows(
       counts.unchanged += chunk.length;
     }
   };
+  // One record alone, after its chunk was refused: it fails with the database's own reason.
+  const writeOne = async (row: PreparedRecord) => {
+    try {
+      await writeChunk([row], false);
+    } catch (error) {
+      if (isConnectionLoss(error)) throw error;
+      counts.failed++;
+      counts.errors.push({ key: row.key, reason: databaseReason(error) });
+    }
+  };
   // A chunk is tried whole. On the plain-insert path a unique violation turns the run to upserts;
   // a deadlock or serialization failure (a racing run took the same rows in another order) is
   // tried again; any other refusal is left to the caller, which goes record by record.
@@ -118,7 +128,7 @@ export async function writeRows(
           await tryChunk(chunk);
         } catch (error) {
           if (isConnectionLoss(error)) throw error;
-          for (const row of chunk) await writeOne(db, table, row, syncedAt, people, counts, touched);
+          for (const row of chunk) await writeOne(row);
         }
         await afterChunk();
       }
@@ -134,31 +144,6 @@ export async function writeRows(
   await Promise.all(
     Array.from({ length: WRITERS }, (_, w) => refreshNames(db, ids.slice(w * share, (w + 1) * share))),
   );
-}
-
-async function writeOne(
-  db: Kysely<Database>,
-  table: SourceTable,
-  row: PreparedRecord,
-  syncedAt: Date,
-  people: People,
-  counts: SyncCounts,
-  touched: Set<string>,
-): Promise<void> {
-  try {
-    const learned = await resolvePeople(db, [row], people);
-    for (const [email, id] of learned) people.set(email, id);
-    row.userId = row.email === null ? null : people.get(row.email) ?? null;
-    const done = await upsertChunk(db, table, [row], syncedAt);
-    counts.created += done.created;
-    counts.updated += done.updated;
-    counts.unchanged += 1 - done.created - done.updated;
-    for (const id of done.userIds) touched.add(id);
-  } catch (error) {
-    if (isConnectionLoss(error)) throw error;
-    counts.failed++;
-    counts.errors.push({ key: row.key, reason: databaseReason(error) });
-  }
 }
 
 async function hasRows(db: Kysely<Database>, table: SourceTable): Promise<boolean> {
