@@ -10,6 +10,8 @@ const steps = [
   ["fmt", "--check", ...targets],
   ["lint", ...targets],
   ["check", ...targets],
+  // The function entries and supabase/config.toml are generated from the source registry.
+  ["run", "-A", "scripts/functions.ts", "--check"],
 ];
 for (const args of steps) {
   console.log(`deno ${args.join(" ")}`);

@@ -1,8 +1,5 @@
-import { createGhlBackfillApp } from "../../shared/sources/ghl/backfill-app.ts";
-import { runtimeDb } from "../../shared/db/runtime.ts";
+// Generated from shared/sources/registry.ts by `npm run functions`; do not edit.
+import { createFunctionApp } from "../../shared/sources/registry.ts";
 
-/**
- * HighLevel contacts backfill and nightly reconcile: each POST (Bearer CRON_SECRET) reads one
- * bounded slice of `GHL_LOCATION_ID`'s contacts and resumes from the checkpoint the last left.
- */
-export const app = createGhlBackfillApp({ db: runtimeDb });
+/** The `ghl-backfill` function's app: served alone by index.ts on Supabase, with the others by `npm start`. */
+export const app = createFunctionApp("ghl-backfill");

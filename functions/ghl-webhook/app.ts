@@ -1,9 +1,5 @@
-import { createWebhookApp } from "../../shared/webhooks/webhook-app.ts";
-import { ghlWebhookSource } from "../../shared/sources/ghl/webhook-source.ts";
-import { resetRuntimeDb, runtimeDb } from "../../shared/db/runtime.ts";
+// Generated from shared/sources/registry.ts by `npm run functions`; do not edit.
+import { createFunctionApp } from "../../shared/sources/registry.ts";
 
-/**
- * HighLevel deliveries (marketplace-app events and workflow webhooks): verified, stored in
- * `webhook_events`, then upserted into `ghl_data`. Answers 429 when the database cannot take them.
- */
-export const app = createWebhookApp(ghlWebhookSource(), runtimeDb, { onDeadline: resetRuntimeDb });
+/** The `ghl-webhook` function's app: served alone by index.ts on Supabase, with the others by `npm start`. */
+export const app = createFunctionApp("ghl-webhook");

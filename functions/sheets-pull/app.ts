@@ -1,8 +1,5 @@
-import { createSheetsPullApp } from "../../shared/sources/sheets/pull-app.ts";
-import { runtimeDb } from "../../shared/db/runtime.ts";
+// Generated from shared/sources/registry.ts by `npm run functions`; do not edit.
+import { createFunctionApp } from "../../shared/sources/registry.ts";
 
-/**
- * Scheduled sheet pulls: `POST` with `Authorization: Bearer <CRON_SECRET>`; `{}` pulls every enabled
- * source that is due, `{"source": "<name>"}` pulls that one now. Answers `{ sources: [...] }`.
- */
-export const app = createSheetsPullApp({ db: runtimeDb });
+/** The `sheets-pull` function's app: served alone by index.ts on Supabase, with the others by `npm start`. */
+export const app = createFunctionApp("sheets-pull");

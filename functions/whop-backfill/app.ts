@@ -1,8 +1,5 @@
-import { createWhopBackfillApp } from "../../shared/sources/whop/backfill-app.ts";
-import { runtimeDb } from "../../shared/db/runtime.ts";
+// Generated from shared/sources/registry.ts by `npm run functions`; do not edit.
+import { createFunctionApp } from "../../shared/sources/registry.ts";
 
-/**
- * Whop REST backfill in slices: `POST` with `Authorization: Bearer <CRON_SECRET>` and `{"full": bool}`;
- * each call reads a few pages and answers `{ done, resource, pages, records, sync_log_id }`.
- */
-export const app = createWhopBackfillApp({ db: runtimeDb });
+/** The `whop-backfill` function's app: served alone by index.ts on Supabase, with the others by `npm start`. */
+export const app = createFunctionApp("whop-backfill");

@@ -1,6 +1,5 @@
-import { createWebhookApp } from "../../shared/webhooks/webhook-app.ts";
-import { whopWebhookSource } from "../../shared/sources/whop/webhook-source.ts";
-import { resetRuntimeDb, runtimeDb } from "../../shared/db/runtime.ts";
+// Generated from shared/sources/registry.ts by `npm run functions`; do not edit.
+import { createFunctionApp } from "../../shared/sources/registry.ts";
 
-/** Whop deliveries: verified, stored in `webhook_events`, then upserted into `whop_data`. */
-export const app = createWebhookApp(whopWebhookSource(), runtimeDb, { onDeadline: resetRuntimeDb });
+/** The `whop-webhook` function's app: served alone by index.ts on Supabase, with the others by `npm start`. */
+export const app = createFunctionApp("whop-webhook");

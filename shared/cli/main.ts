@@ -4,24 +4,10 @@
  */
 import { oneLine } from "../errors.ts";
 import { type OpenDatabase, openDatabase } from "../db/open.ts";
+import type { CommandContext } from "./command.ts";
 import { closeRuntimeDb } from "../db/runtime.ts";
 import { describeDatabaseError, isUnavailable } from "../db/client.ts";
 import { commands } from "./commands/index.ts";
-
-/** What a command receives. */
-export interface CommandContext {
-  args: string[];
-  /** Opens the configured (or embedded) database once; closed after the command. */
-  db(): Promise<OpenDatabase>;
-  log(line: string): void;
-}
-
-/** One CLI command. */
-export interface Command {
-  usage: string;
-  summary: string;
-  run(ctx: CommandContext): Promise<number | void>;
-}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

@@ -5,12 +5,17 @@
 import type { ColumnType, Generated } from "kysely";
 
 /** A timestamptz: read as Date, written as Date or ISO string, defaulted by the database. */
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+export type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+export type NullableTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
 /** numeric comes back as an exact decimal string; never a float. */
 type Numeric = ColumnType<string, string | number, string | number>;
 type NullableNumeric = ColumnType<string | null, string | number | null | undefined, string | number | null>;
-type Json = ColumnType<unknown, string, string>;
+/** jsonb: read as parsed JSON, written as JSON text. */
+export type Json = ColumnType<unknown, string, string>;
 
 export interface UsersTable {
   id: Generated<string>;
@@ -21,7 +26,11 @@ export interface UsersTable {
   updated_at: Timestamp;
 }
 
-/** Columns every source table shares; the sync engine writes only these. */
+/**
+ * Columns every source table shares; the sync engine writes only these. Each source folder adds its
+ * table (these columns plus its key, scope and raw columns) to {@link Database}, and its column to
+ * {@link RevenueByUserView}, by module augmentation in its `table.ts`, so this file names no source.
+ */
 export interface SourceColumns {
   id: Generated<string>;
   user_id: string | null;
@@ -42,36 +51,13 @@ export interface SourceColumns {
   updated_at: Timestamp;
 }
 
-export interface WhopDataTable extends SourceColumns {
-  external_whop_id: string;
-  kind: string;
-  raw_data: Json;
-}
-
-export interface GhlDataTable extends SourceColumns {
-  external_contact_id: string;
-  location_id: string;
-  raw_data: Json;
-}
-
-export interface SheetDataTable extends SourceColumns {
-  source_url: string;
-  row_hash: string;
-  data: Json;
-}
-
-export interface ElectiveDataTable extends SourceColumns {
-  source_url: string;
-  row_hash: string;
-  data: Json;
-}
-
 export type SyncStatus = "RUNNING" | "SUCCESS" | "FAILED" | "PARTIAL";
 
 export interface SyncLogsTable {
   id: Generated<string>;
   user_id: string | null;
-  source: "WHOP" | "GHL" | "SHEET" | "ELECTIVE";
+  /** A registered source (`customer_sync_sources.name`). */
+  source: string;
   scope: string | null;
   status: SyncStatus;
   records_processed: Generated<number>;
@@ -107,19 +93,6 @@ export interface WebhookEventsTable {
   updated_at: Timestamp;
 }
 
-export interface SheetSourcesTable {
-  id: Generated<string>;
-  name: string;
-  kind: ColumnType<"SHEET" | "ELECTIVE", "SHEET" | "ELECTIVE" | undefined, "SHEET" | "ELECTIVE">;
-  url: string;
-  column_map: ColumnType<Record<string, string>, string | undefined, string>;
-  schedule: Generated<string>;
-  enabled: Generated<boolean>;
-  last_pulled_at: NullableTimestamp;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-}
-
 export interface SyncCheckpointsTable {
   name: string;
   state: ColumnType<unknown, string | undefined, string>;
@@ -132,14 +105,11 @@ export interface SyncRunKeysTable {
   key: string;
 }
 
+/** Each source adds its `<source>_usd` column (see `customer_sync_sources.revenue_column`). */
 export interface RevenueByUserView {
   user_id: string;
   email: string;
   name: string | null;
-  whop_usd: string;
-  ghl_usd: string;
-  sheet_usd: string;
-  elective_usd: string;
   total_usd: string;
 }
 
@@ -151,15 +121,25 @@ export interface RevenueByMonthView {
   net_usd: string;
 }
 
+/** The sources as registered in SQL (`customer_sync_add_source`). */
+export interface CustomerSyncSourcesTable {
+  name: string;
+  position: Generated<number>;
+  table_name: string;
+  key_column: string;
+  scope_column: string;
+  raw_column: string;
+  name_priority: number;
+  revenue_column: string;
+  child_refunds: Generated<boolean>;
+  created_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
-  whop_data: WhopDataTable;
-  ghl_data: GhlDataTable;
-  sheet_data: SheetDataTable;
-  elective_data: ElectiveDataTable;
+  customer_sync_sources: CustomerSyncSourcesTable;
   sync_logs: SyncLogsTable;
   webhook_events: WebhookEventsTable;
-  sheet_sources: SheetSourcesTable;
   sync_checkpoints: SyncCheckpointsTable;
   sync_run_keys: SyncRunKeysTable;
   revenue_by_user: RevenueByUserView;

@@ -3,8 +3,12 @@
  * source: adding a source means writing a mapper to `SourceRecord` and a `SourceTable` for its rows.
  */
 
-/** The sources `sync_logs.source` knows. */
-export type SourceName = "WHOP" | "GHL" | "SHEET" | "ELECTIVE";
+/**
+ * A source's name as `sync_logs.source` and `webhook_events.source` store it (`customer_sync_sources`
+ * lists them). The engine treats it as an opaque label; the registry
+ * (`shared/sources/registry.ts`) narrows it to the sources that exist.
+ */
+export type SourceName = string;
 
 /** One record as a source states it, before identity resolution. */
 export interface SourceRecord {

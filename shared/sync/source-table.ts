@@ -4,19 +4,17 @@
  */
 import type { SourceName } from "./record.ts";
 
-/** The four source tables; each has the shared columns of `SourceColumns` in `shared/db/types.ts`. */
-export type SourceTableName = "whop_data" | "ghl_data" | "sheet_data" | "elective_data";
-
 export interface SourceTable {
   /** The `sync_logs.source` value of this table's runs. */
   source: SourceName;
-  table: SourceTableName;
+  /** The table, which has the shared columns of `SourceColumns` in `shared/db/types.ts`. */
+  table: string;
   /** Column holding `SourceRecord.key`. */
   keyColumn: string;
   /** Column holding `SourceRecord.scope`. */
   scopeColumn: string;
   /** Column holding `SourceRecord.raw`. */
-  rawColumn: "raw_data" | "data";
+  rawColumn: string;
   /** True when the key is unique only within a scope (`unique (scope, key)`), false when alone. */
   keyedByScope: boolean;
 }

@@ -1,49 +1,63 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as ts from "typescript";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 
-// Reads shared/db/types.ts with the TypeScript compiler and compares every table interface with the
-// migrated schema: the same columns, and `| null` exactly where the column is nullable.
+// Compares every table interface, read with the TypeScript compiler, with the migrated schema: the
+// same columns, and `| null` exactly where the column is nullable.
 interface DeclaredColumn {
   name: string;
   nullable: boolean;
 }
 
+// Reads shared/db/types.ts and every source folder's table.ts, whose `declare module` blocks add the
+// source tables to `Database` and their columns to `RevenueByUserView`.
+function declaredFiles(): ts.SourceFile[] {
+  const paths = ["shared/db/types.ts", ...readdirSync("shared/sources", { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(`shared/sources/${d.name}/table.ts`))
+    .map((d) => `shared/sources/${d.name}/table.ts`)];
+  return paths.map((p) => ts.createSourceFile(p, readFileSync(p, "utf8"), ts.ScriptTarget.Latest, true));
+}
+
 function declaredTables(): Map<string, DeclaredColumn[]> {
-  const source = ts.createSourceFile("types.ts", readFileSync("shared/db/types.ts", "utf8"), ts.ScriptTarget.Latest, true);
-  const interfaces = new Map<string, ts.InterfaceDeclaration>();
-  const aliases = new Map<string, ts.TypeAliasDeclaration>();
-  source.forEachChild((node) => {
-    if (ts.isInterfaceDeclaration(node)) interfaces.set(node.name.text, node);
-    if (ts.isTypeAliasDeclaration(node)) aliases.set(node.name.text, node);
-  });
-  const isNullable = (type: ts.TypeNode | undefined): boolean => {
+  // Interfaces of one name merge, as TypeScript merges an augmentation into the original.
+  const interfaces = new Map<string, { decl: ts.InterfaceDeclaration; file: ts.SourceFile }[]>();
+  const aliases = new Map<string, { decl: ts.TypeAliasDeclaration; file: ts.SourceFile }>();
+  const visit = (file: ts.SourceFile, node: ts.Node) => {
+    if (ts.isInterfaceDeclaration(node)) {
+      interfaces.set(node.name.text, [...(interfaces.get(node.name.text) ?? []), { decl: node, file }]);
+    }
+    if (ts.isTypeAliasDeclaration(node)) aliases.set(node.name.text, { decl: node, file });
+    if (ts.isModuleDeclaration(node) && node.body && ts.isModuleBlock(node.body)) {
+      node.body.statements.forEach((statement) => visit(file, statement));
+    }
+  };
+  for (const file of declaredFiles()) file.forEachChild((node) => visit(file, node));
+  const isNullable = (type: ts.TypeNode | undefined, file: ts.SourceFile): boolean => {
     if (!type) return false;
-    const text = type.getText(source);
+    const text = type.getText(file);
     if (/\bnull\b/.test(text.split(",")[0])) return true; // ColumnType<X | null, ...> or X | null
     if (ts.isTypeReferenceNode(type)) {
-      const name = type.typeName.getText(source);
-      if (name === "Generated") return isNullable(type.typeArguments?.[0]);
+      const name = type.typeName.getText(file);
+      if (name === "Generated") return isNullable(type.typeArguments?.[0], file);
       const alias = aliases.get(name);
-      if (alias) return isNullable(alias.type);
+      if (alias) return isNullable(alias.decl.type, alias.file);
     }
     return false;
   };
-  const columns = (decl: ts.InterfaceDeclaration): DeclaredColumn[] => {
-    const inherited = (decl.heritageClauses ?? []).flatMap((h) =>
-      h.types.flatMap((t) => columns(interfaces.get(t.expression.getText(source))!))
-    );
-    const own = decl.members.filter(ts.isPropertySignature).map((m) => ({
-      name: m.name.getText(source),
-      nullable: isNullable(m.type),
-    }));
-    return [...inherited, ...own];
-  };
+  const columns = (name: string): DeclaredColumn[] =>
+    (interfaces.get(name) ?? []).flatMap(({ decl, file }) => [
+      ...(decl.heritageClauses ?? []).flatMap((h) => h.types.flatMap((t) => columns(t.expression.getText(file)))),
+      ...decl.members.filter(ts.isPropertySignature).map((m) => ({
+        name: m.name.getText(file),
+        nullable: isNullable(m.type, file),
+      })),
+    ]);
   const tables = new Map<string, DeclaredColumn[]>();
-  for (const member of interfaces.get("Database")!.members.filter(ts.isPropertySignature)) {
-    const iface = interfaces.get(member.type!.getText(source))!;
-    tables.set(member.name.getText(source), columns(iface));
+  for (const { decl, file } of interfaces.get("Database")!) {
+    for (const member of decl.members.filter(ts.isPropertySignature)) {
+      tables.set(member.name.getText(file), columns(member.type!.getText(file)));
+    }
   }
   return tables;
 }

@@ -46,10 +46,14 @@ export async function openTestDatabase(options: { max?: number } = {}): Promise<
   return { ...db, url, server: false };
 }
 
-/** Empties every table of the public schema, so a file starts as on a fresh database. */
+/**
+ * Empties every table of the public schema, so a file starts as on a fresh database; the source
+ * registry the migrations filled (`customer_sync_sources`) stays.
+ */
 async function resetTables(db: Db): Promise<void> {
   const tables = await db.sql<{ name: string }[]>`
-    select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`;
+    select quote_ident(tablename) as name from pg_tables
+    where schemaname = 'public' and tablename <> 'customer_sync_sources'`;
   if (tables.length === 0) return;
   await db.sql.unsafe(`truncate ${tables.map((t) => t.name).join(", ")} restart identity cascade`);
 }

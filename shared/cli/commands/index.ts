@@ -1,23 +1,16 @@
 /**
- * The CLI's commands by name. Each lives in its own file beside this one.
+ * The CLI's commands by name: the core commands in this folder, then the commands each registered
+ * source brings (`Source.commands`).
  */
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
+import { sourceCommands } from "../../sources/registry.ts";
 import { migrateCommand } from "./migrate.ts";
 import { replayCommand } from "./replay.ts";
 import { reportCommand } from "./report.ts";
-import { ghlBackfillCommand } from "./ghl-backfill.ts";
-import { whopBackfillCommand } from "./whop-backfill.ts";
-import { sheetsAddCommand } from "./sheets-add.ts";
-import { sheetsPullCommand } from "./sheets-pull.ts";
-import { electiveImportCommand } from "./elective-import.ts";
 
 export const commands: Record<string, Command> = {
   migrate: migrateCommand,
   replay: replayCommand,
   report: reportCommand,
-  "ghl:backfill": ghlBackfillCommand,
-  "whop:backfill": whopBackfillCommand,
-  "sheets:add": sheetsAddCommand,
-  "sheets:pull": sheetsPullCommand,
-  "elective:import": electiveImportCommand,
+  ...sourceCommands(),
 };

@@ -1,8 +1,8 @@
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { replayEvents } from "../../webhooks/inbox.ts";
 import type { WebhookStatus } from "../../db/types.ts";
-import { webhookProcessors } from "../../webhooks/processors.ts";
+import { webhookSources } from "../../sources/registry.ts";
 
 export const replayCommand: Command = {
   usage: "replay [--source S] [--status failed|pending]",
@@ -14,10 +14,10 @@ export const replayCommand: Command = {
     if (status && !["failed", "pending"].includes(status)) {
       throw new Error(`--status must be failed or pending, not ${status}`);
     }
-    const processors = webhookProcessors().filter((p) => !source || p.source === source);
+    const processors = webhookSources().filter((p) => !source || p.source === source);
     if (processors.length === 0) {
       throw new Error(
-        `unknown --source ${source} (known: ${webhookProcessors().map((p) => p.source).join(", ")})`,
+        `unknown --source ${source} (known: ${webhookSources().map((p) => p.source).join(", ")})`,
       );
     }
     const db = await ctx.db();

@@ -1,6 +1,7 @@
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { formatTable } from "../table.ts";
+import { sources } from "../../sources/registry.ts";
 
 export const reportCommand: Command = {
   usage: "report [--top N]",
@@ -22,9 +23,10 @@ export const reportCommand: Command = {
     const customers = await kysely.selectFrom("revenue_by_user").selectAll()
       .where("total_usd", ">", "0").orderBy("total_usd", "desc").orderBy("email").limit(top).execute();
     ctx.log(`\nTop ${top} customers (USD, net of refunds)\n`);
+    const columns = sources.map((s) => s.revenueColumn);
     ctx.log(formatTable(
-      ["email", "name", "whop_usd", "sheet_usd", "elective_usd", "total_usd"],
-      customers.map((c) => [c.email, c.name, c.whop_usd, c.sheet_usd, c.elective_usd, c.total_usd]),
+      ["email", "name", ...columns, "total_usd"],
+      customers.map((c) => [c.email, c.name, ...columns.map((column) => c[column]), c.total_usd]),
     ));
   },
 };

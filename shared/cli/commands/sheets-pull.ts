@@ -2,7 +2,7 @@
  * `sheets:pull [--source NAME] [--due] [--force]`: pulls every enabled sheet source (or one, or
  * only the due ones) now, to the end, printing the column detection and the outcome of each.
  */
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { pullSheets } from "../../sources/sheets/pull-due.ts";
 import type { PullSummary } from "../../sources/sheets/pull.ts";

@@ -1,4 +1,4 @@
-import type { Command } from "../main.ts";
+import type { Command } from "../command.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { oneLine, UpstreamError } from "../../errors.ts";
 import { WhopApi } from "../../sources/whop/whop-api.ts";

@@ -1,4 +1,5 @@
 import type { SourceTable } from "../../sync/source-table.ts";
+import type { Json, SourceColumns } from "../../db/types.ts";
 
 /** Elective orders, keyed by row hash within the export or sheet they came from. */
 export const electiveTable: SourceTable = {
@@ -9,3 +10,19 @@ export const electiveTable: SourceTable = {
   rawColumn: "data",
   keyedByScope: true,
 };
+
+/** `elective_data` as the migrations create it. */
+export interface ElectiveDataTable extends SourceColumns {
+  source_url: string;
+  row_hash: string;
+  data: Json;
+}
+
+declare module "../../db/types.ts" {
+  interface Database {
+    elective_data: ElectiveDataTable;
+  }
+  interface RevenueByUserView {
+    elective_usd: string;
+  }
+}

@@ -1,4 +1,5 @@
 import type { SourceTable } from "../../sync/source-table.ts";
+import type { Json, SourceColumns } from "../../db/types.ts";
 
 /** HighLevel contacts, keyed by contact id; scope is the location (sub-account). */
 export const ghlTable: SourceTable = {
@@ -9,3 +10,19 @@ export const ghlTable: SourceTable = {
   rawColumn: "raw_data",
   keyedByScope: false,
 };
+
+/** `ghl_data` as the migrations create it. */
+export interface GhlDataTable extends SourceColumns {
+  external_contact_id: string;
+  location_id: string;
+  raw_data: Json;
+}
+
+declare module "../../db/types.ts" {
+  interface Database {
+    ghl_data: GhlDataTable;
+  }
+  interface RevenueByUserView {
+    ghl_usd: string;
+  }
+}

@@ -1,4 +1,7 @@
 import type { SourceTable } from "../../sync/source-table.ts";
+import type { ColumnType, Generated } from "kysely";
+import type { Json, NullableTimestamp, SourceColumns, Timestamp } from "../../db/types.ts";
+import type { SheetKind } from "./sheet-source-input.ts";
 
 /** Rows of pulled sheets, keyed by row hash within the sheet they came from. */
 export const sheetTable: SourceTable = {
@@ -9,3 +12,34 @@ export const sheetTable: SourceTable = {
   rawColumn: "data",
   keyedByScope: true,
 };
+
+/** `sheet_data` as the migrations create it. */
+export interface SheetDataTable extends SourceColumns {
+  source_url: string;
+  row_hash: string;
+  data: Json;
+}
+
+/** `sheet_sources`: one row per pulled sheet (or Elective export link). */
+export interface SheetSourcesTable {
+  id: Generated<string>;
+  name: string;
+  kind: ColumnType<SheetKind, SheetKind | undefined, SheetKind>;
+  url: string;
+  column_map: ColumnType<Record<string, string>, string | undefined, string>;
+  schedule: Generated<string>;
+  enabled: Generated<boolean>;
+  last_pulled_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+declare module "../../db/types.ts" {
+  interface Database {
+    sheet_data: SheetDataTable;
+    sheet_sources: SheetSourcesTable;
+  }
+  interface RevenueByUserView {
+    sheet_usd: string;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * sheetSource: manual sales logged in Google Sheets (or any CSV link), pulled on each source's
+ * schedule (`sheets-pull`, `sheets:add`, `sheets:pull`).
+ */
+import type { Source } from "../source.ts";
+import { sheetTable } from "./table.ts";
+import { createSheetsPullApp } from "./pull-app.ts";
+import { sheetsAddCommand } from "../../cli/commands/sheets-add.ts";
+import { sheetsPullCommand } from "../../cli/commands/sheets-pull.ts";
+
+export const sheetSource = {
+  name: "SHEET",
+  table: sheetTable,
+  revenueColumn: "sheet_usd",
+  functions: {
+    "sheets-pull": (deps) => createSheetsPullApp({ db: deps.db }),
+  },
+  commands: { "sheets:add": sheetsAddCommand, "sheets:pull": sheetsPullCommand },
+} as const satisfies Source;
