@@ -10,14 +10,16 @@ import type { SourceTable } from "../sync/source-table.ts";
 import { upsertRecords } from "../sync/engine.ts";
 import { oneLine, PayloadError } from "../errors.ts";
 import { isUnavailable } from "../db/client.ts";
-import { toBase64 } from "../crypto/encoding.ts";
-import { jsonDepth, MAX_JSON_DEPTH } from "../sync/normalize.ts";
+import { type Delivery, isVerbatim, verbatim } from "./delivery.ts";
 
 /** What a source gives the inbox to process one stored payload. */
 export interface WebhookProcessor {
   source: string;
   table: SourceTable;
-  /** Maps a stored payload to records; throws PayloadError when it does not fit the schema. */
+  /**
+   * Maps a payload (the delivery's parsed JSON, or a stored one) to records; throws PayloadError
+   * when it does not fit the schema.
+   */
   toRecords(payload: unknown): { records: SourceRecord[]; ignored?: string };
 }
 
@@ -30,14 +32,12 @@ export interface StoredDelivery {
 }
 
 /**
- * Stores a delivery. Bodies that are not JSON are kept as `{"unparsed": "<text>"}`, and bodies whose
- * text would not survive jsonb exactly (invalid UTF-8, absurd nesting, a NUL escape) as
- * `{"unparsed_base64": "<bytes>"}`, so nothing a provider signed is lost, even when it cannot be
- * processed.
+ * Stores a delivery, as {@link Delivery.stored} says. A body jsonb refuses although it parsed (a NUL
+ * escape) is kept as its bytes instead.
  */
 export async function storeDelivery(
   db: Kysely<Database>,
-  delivery: { source: string; eventId: string; eventType: string | null; body: string; bytes: Uint8Array },
+  delivery: { source: string; eventId: string; eventType: string | null; body: Delivery },
 ): Promise<StoredDelivery> {
   // Text columns cannot hold NUL; a signed body may put one in the id or type it names itself by.
   const eventId = delivery.eventId.replaceAll("\u0000", "\uFFFD").slice(0, 500);
@@ -48,44 +48,18 @@ export async function storeDelivery(
       values (${delivery.source}, ${eventId}, ${eventType}, ${payload}::text::jsonb)
       on conflict (source, event_id) do nothing
       returning id`.execute(db);
-  const verbatim = () => JSON.stringify({ unparsed_base64: toBase64(delivery.bytes) });
   let inserted;
   try {
-    inserted = await insert(
-      !isUtf8(delivery.bytes) || jsonDepth(delivery.body) > MAX_JSON_DEPTH
-        ? verbatim()
-        : isJson(delivery.body)
-        ? delivery.body
-        : JSON.stringify({ unparsed: delivery.body }),
-    );
+    inserted = await insert(delivery.body.stored);
   } catch (error) {
     if (isUnavailable(error)) throw error;
-    // jsonb refuses some JSON (a NUL escape, absurd nesting): keep the exact bytes instead.
-    inserted = await insert(verbatim());
+    inserted = await insert(verbatim(delivery.body.bytes));
   }
   if (inserted.rows[0]) return { id: String(inserted.rows[0].id), duplicate: false, status: "pending" };
   const existing = await db.selectFrom("webhook_events").select(["id", "status"])
     .where("source", "=", delivery.source).where("event_id", "=", eventId)
     .executeTakeFirstOrThrow();
   return { id: String(existing.id), duplicate: true, status: existing.status as WebhookStatus };
-}
-
-function isUtf8(bytes: Uint8Array): boolean {
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -100,8 +74,7 @@ export async function processEvent(
   let status: WebhookStatus;
   let error: string | null = null;
   try {
-    const payload = event.payload as { unparsed?: unknown; unparsed_base64?: unknown } | null;
-    if (payload && typeof payload === "object" && ("unparsed" in payload || "unparsed_base64" in payload)) {
+    if (isVerbatim(event.payload)) {
       throw new PayloadError("the body is not JSON the database can hold; kept verbatim in the payload");
     }
     const { records, ignored } = processor.toRecords(event.payload);

@@ -11,6 +11,7 @@ import { isUnavailable } from "../db/client.ts";
 import { readBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/error-response.ts";
 import { processEvent, storeDelivery, type WebhookProcessor } from "./inbox.ts";
+import { type Delivery, readDelivery } from "./delivery.ts";
 import { ConfigError, oneLine } from "../errors.ts";
 import { env } from "../env.ts";
 
@@ -40,8 +41,11 @@ export interface AuthenticatedDelivery {
 export interface WebhookSource extends WebhookProcessor {
   /** The status that makes this provider retry (Whop: 503; HighLevel retries only 429). */
   unavailableStatus: 503 | 429;
-  /** Verifies the delivery over its raw bytes; throws SignatureError or ConfigError. */
-  authenticate(request: Request, body: Uint8Array<ArrayBuffer>, text: string): Promise<AuthenticatedDelivery>;
+  /**
+   * Verifies the delivery over its raw bytes and names it (its envelope read from `body.json`);
+   * throws SignatureError or ConfigError.
+   */
+  authenticate(request: Request, body: Delivery): Promise<AuthenticatedDelivery>;
 }
 
 /** Options of {@link createWebhookApp}. */
@@ -61,20 +65,18 @@ export function createWebhookApp(
 ): Hono {
   const app = new Hono();
   app.post("*", async (c) => {
-    let body: Uint8Array<ArrayBuffer>;
+    let body: Delivery;
     let delivery: AuthenticatedDelivery;
-    let text: string;
     try {
-      body = await readBody(c.req.raw);
-      text = new TextDecoder("utf-8", { fatal: false }).decode(body);
-      delivery = await source.authenticate(c.req.raw, body, text);
+      body = readDelivery(await readBody(c.req.raw));
+      delivery = await source.authenticate(c.req.raw, body);
     } catch (error) {
       return errorResponse(error);
     }
     let stored;
     try {
       stored = await withDeadline(
-        storeDelivery(db(), { source: source.source, ...delivery, body: text, bytes: body }),
+        storeDelivery(db(), { source: source.source, ...delivery, body }),
       );
     } catch (error) {
       if (error instanceof ConfigError) return errorResponse(error); // no DATABASE_URL: say so
@@ -101,7 +103,7 @@ export function createWebhookApp(
     }
     try {
       const outcome = await withDeadline(
-        processEvent(db(), source, { id: stored.id, payload: parseOrWrap(text) }),
+        processEvent(db(), source, { id: stored.id, payload: body.json ?? JSON.parse(body.stored) }),
       );
       if (stored.duplicate) return json(200, { status: "duplicate", id: delivery.eventId });
       return json(200, {
@@ -137,12 +139,4 @@ function withDeadline<T>(work: Promise<T>): Promise<T> {
     timer = setTimeout(() => reject(new DatabaseDeadline(ms)), ms);
   });
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
-
-function parseOrWrap(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { unparsed: text };
-  }
 }

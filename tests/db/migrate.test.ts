@@ -30,7 +30,9 @@ function migrationsCopy(extra: Record<string, string> = {}): string {
 describe("migrations runner", () => {
   it("records every applied file where the Supabase CLI looks, and applies nothing twice", async () => {
     const rows = await sql<{ version: string; name: string; statements: string[] }>`
-      select version, name, statements from supabase_migrations.schema_migrations order by version`.execute(t.kysely);
+      select version, name, statements from supabase_migrations.schema_migrations order by version`.execute(
+      t.kysely,
+    );
     const files = readdirSync("migrations").filter((f) => f.endsWith(".sql")).sort();
     expect(rows.rows.map((r) => `${r.version}_${r.name}.sql`)).toEqual(files);
     expect(rows.rows[0].statements[0]).toContain("create table users");

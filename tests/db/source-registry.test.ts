@@ -44,7 +44,9 @@ describe("the source registry", () => {
     const outcome = t.sql.begin(async (tx) => {
       await tx`select customer_sync_add_source('STRIPE', 'stripe_data', 'external_stripe_id', 'kind',
                                                'raw_data', 5, 'stripe_usd')`;
-      const [user] = await tx<{ id: string }[]>`insert into users (email) values ('ada@example.com') returning id`;
+      const [user] = await tx<
+        { id: string }[]
+      >`insert into users (email) values ('ada@example.com') returning id`;
       await tx`insert into stripe_data (user_id, external_stripe_id, kind, name, raw_data, amount, currency,
                                         is_revenue, date, source_updated_at)
                values (${user.id}, 'ch_1', 'charge', 'Ada', '{}', 120.50, 'usd', true,

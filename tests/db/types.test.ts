@@ -13,9 +13,12 @@ interface DeclaredColumn {
 // Reads shared/db/types.ts and every source folder's table.ts, whose `declare module` blocks add the
 // source tables to `Database` and their columns to `RevenueByUserView`.
 function declaredFiles(): ts.SourceFile[] {
-  const paths = ["shared/db/types.ts", ...readdirSync("shared/sources", { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(`shared/sources/${d.name}/table.ts`))
-    .map((d) => `shared/sources/${d.name}/table.ts`)];
+  const paths = [
+    "shared/db/types.ts",
+    ...readdirSync("shared/sources", { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(`shared/sources/${d.name}/table.ts`))
+      .map((d) => `shared/sources/${d.name}/table.ts`),
+  ];
   return paths.map((p) => ts.createSourceFile(p, readFileSync(p, "utf8"), ts.ScriptTarget.Latest, true));
 }
 
@@ -47,7 +50,9 @@ function declaredTables(): Map<string, DeclaredColumn[]> {
   };
   const columns = (name: string): DeclaredColumn[] =>
     (interfaces.get(name) ?? []).flatMap(({ decl, file }) => [
-      ...(decl.heritageClauses ?? []).flatMap((h) => h.types.flatMap((t) => columns(t.expression.getText(file)))),
+      ...(decl.heritageClauses ?? []).flatMap((h) =>
+        h.types.flatMap((t) => columns(t.expression.getText(file)))
+      ),
       ...decl.members.filter(ts.isPropertySignature).map((m) => ({
         name: m.name.getText(file),
         nullable: isNullable(m.type, file),
@@ -80,7 +85,8 @@ describe("Kysely table types", () => {
         where table_schema = 'public' and table_name = ${table} order by column_name`;
       expect(actual.length, `${table} exists`).toBeGreaterThan(0);
       expect(columns.map((c) => c.name).sort(), `${table} columns`).toEqual(actual.map((c) => c.column_name));
-      const isView = (await t.sql`select 1 from information_schema.views where table_name = ${table}`).length > 0;
+      const isView =
+        (await t.sql`select 1 from information_schema.views where table_name = ${table}`).length > 0;
       if (isView) continue; // views report every column nullable
       for (const c of actual) {
         const d = columns.find((x) => x.name === c.column_name)!;

@@ -10,6 +10,7 @@ import { sql } from "kysely";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { createWebhookApp } from "../../shared/webhooks/webhook-app.ts";
 import { replayEvents, storeDelivery, type WebhookProcessor } from "../../shared/webhooks/inbox.ts";
+import { readDelivery } from "../../shared/webhooks/delivery.ts";
 import { whopWebhookSource } from "../../shared/sources/whop/webhook-source.ts";
 import { signStandardWebhook } from "../../shared/sources/whop/standard-webhooks.ts";
 import { signWhopLegacySignature } from "../../shared/sources/whop/legacy-signature.ts";
@@ -337,8 +338,7 @@ describe("whop-webhook: nothing lost", () => {
       source: "WHOP",
       eventId: "msg_left_pending",
       eventType: "membership.activated",
-      body: text,
-      bytes: new TextEncoder().encode(text),
+      body: readDelivery(new TextEncoder().encode(text)),
     });
     expect(await replayEvents(t.kysely, [source])).toMatchObject({ processed: 0 });
     expect((await events())[0].status).toBe("pending");

@@ -57,6 +57,15 @@ export function parseGhlEvent(body: string): GhlEvent {
   } catch {
     throw new PayloadError("body is not valid JSON");
   }
+  return ghlEventFromJson(json);
+}
+
+/**
+ * Reads a parsed delivery (its JSON, or a stored payload).
+ *
+ * @throws PayloadError as {@link parseGhlEvent}.
+ */
+export function ghlEventFromJson(json: unknown): GhlEvent {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new PayloadError("body is not a JSON object");
   }

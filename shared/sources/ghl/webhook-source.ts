@@ -14,7 +14,8 @@ import { sha256Hex } from "../../crypto/encoding.ts";
 import { type GhlKeys, importGhlKeys, verifyGhlSignature } from "./ghl-signature.ts";
 import { verifyWorkflowSecret } from "./workflow-secret.ts";
 import { workflowDeliveryId } from "./workflow-delivery-id.ts";
-import { isStale, parseGhlEvent, WORKFLOW_EVENT_TYPE } from "./parse-ghl-event.ts";
+import { ghlEventFromJson, isStale, WORKFLOW_EVENT_TYPE } from "./parse-ghl-event.ts";
+import { jsonObject } from "../../webhooks/delivery.ts";
 import { ghlEventToRecords } from "./map-ghl-event.ts";
 import { parseGhlDate } from "./ghl-date.ts";
 import { ghlTable } from "./table.ts";
@@ -77,10 +78,11 @@ export function ghlWebhookSource(options: GhlWebhookSourceOptions = {}): Webhook
     table: ghlTable,
     // HighLevel retries only a 429; any other failure status is final (sources.md 3.2).
     unavailableStatus: 429,
-    async authenticate(request, body, text) {
+    async authenticate(request, { bytes: body, json }) {
       if (SIGNATURE_HEADERS.some((name) => isPresent(request.headers.get(name)))) {
         await verifyGhlSignature({ headers: request.headers, body, keys: await keysOnce() });
-        const envelope = readEnvelope(text);
+        // A signed body that is not a JSON object is still stored (and fails processing, visibly).
+        const envelope = jsonObject(json);
         const windowSeconds = options.replayWindowSeconds ?? replayWindowFromEnv();
         const sentAt = parseGhlDate(envelope.timestamp);
         if (isStale(sentAt, now(), windowSeconds)) {
@@ -103,7 +105,7 @@ export function ghlWebhookSource(options: GhlWebhookSourceOptions = {}): Webhook
       return { eventId: await workflowDeliveryId(body), eventType: WORKFLOW_EVENT_TYPE };
     },
     toRecords(payload) {
-      return ghlEventToRecords(parseGhlEvent(JSON.stringify(payload)));
+      return ghlEventToRecords(ghlEventFromJson(payload));
     },
   };
 }
@@ -120,19 +122,6 @@ function providedSecret(request: Request): string | null {
   if (header !== null && header !== "") return header;
   const query = new URL(request.url).searchParams.get("secret");
   return query !== null && query !== "" ? query : null;
-}
-
-/**
- * The envelope fields of a signed body. A signed body that is not a JSON object is still stored
- * (and fails processing, visibly), so nothing here throws.
- */
-function readEnvelope(text: string): { type?: unknown; webhookId?: unknown; timestamp?: unknown } {
-  try {
-    const json = JSON.parse(text);
-    return typeof json === "object" && json !== null && !Array.isArray(json) ? json : {};
-  } catch {
-    return {};
-  }
 }
 
 function replayWindowFromEnv(): number {

@@ -42,6 +42,15 @@ export function parseWhopEvent(body: string): WhopEvent {
     const reason = message.replace(/\s+/g, " ").slice(0, 200);
     throw new PayloadError(`invalid JSON: ${reason}`);
   }
+  return whopEventFromJson(json);
+}
+
+/**
+ * Reads a parsed webhook body (a delivery's JSON, or a stored payload).
+ *
+ * @throws PayloadError as {@link parseWhopEvent}.
+ */
+export function whopEventFromJson(json: unknown): WhopEvent {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     throw new PayloadError("body is not a JSON object");
   }

@@ -8,7 +8,8 @@ import { env } from "../../env.ts";
 import { sha256Hex } from "../../crypto/encoding.ts";
 import { verifyStandardWebhook } from "./standard-webhooks.ts";
 import { LEGACY_SIGNATURE_HEADER, verifyWhopLegacySignature } from "./legacy-signature.ts";
-import { parseWhopEvent } from "./parse-whop-event.ts";
+import { whopEventFromJson } from "./parse-whop-event.ts";
+import { jsonObject } from "../../webhooks/delivery.ts";
 import { whopEventToRecords } from "./map-whop-event.ts";
 import { whopTable } from "./table.ts";
 
@@ -19,7 +20,7 @@ export function whopWebhookSource(options: { secret?: () => string | undefined }
     source: "WHOP",
     table: whopTable,
     unavailableStatus: 503,
-    async authenticate(request, body, text) {
+    async authenticate(request, { bytes: body, json }) {
       const secret = secretOf();
       if (!secret) {
         throw new ConfigError("WHOP_WEBHOOK_SECRET is not set; copy it from Whop's webhook settings");
@@ -28,23 +29,19 @@ export function whopWebhookSource(options: { secret?: () => string | undefined }
       if (!headers.has("webhook-signature") && headers.has(LEGACY_SIGNATURE_HEADER)) {
         await verifyWhopLegacySignature({ header: headers.get(LEGACY_SIGNATURE_HEADER), body, secret });
         // Legacy deliveries carry no id; the same signed body twice is the same delivery.
-        return { eventId: `v5_${await sha256Hex(body)}`, eventType: eventTypeOf(text) };
+        return { eventId: `v5_${await sha256Hex(body)}`, eventType: eventTypeOf(json) };
       }
       const { id } = await verifyStandardWebhook({ headers, body, secret });
-      return { eventId: id, eventType: eventTypeOf(text) };
+      return { eventId: id, eventType: eventTypeOf(json) };
     },
     toRecords(payload) {
-      return whopEventToRecords(parseWhopEvent(JSON.stringify(payload)));
+      return whopEventToRecords(whopEventFromJson(payload));
     },
   };
 }
 
-function eventTypeOf(text: string): string | null {
-  try {
-    const body = JSON.parse(text) as { type?: unknown; action?: unknown };
-    const type = body.type ?? body.action;
-    return typeof type === "string" ? type : null;
-  } catch {
-    return null;
-  }
+function eventTypeOf(json: unknown): string | null {
+  const body = jsonObject(json);
+  const type = body.type ?? body.action;
+  return typeof type === "string" ? type : null;
 }
