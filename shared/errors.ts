@@ -43,6 +43,25 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * The request cannot be served now and should be retried (the database cannot take it). `status` is
+ * the one that makes the caller retry: 503, or 429 for HighLevel, which retries nothing else.
+ */
+export class UnavailableError extends Error {
+  constructor(readonly reason: string, readonly status: 503 | 429 = 503, readonly label = "unavailable") {
+    super(reason);
+    this.name = "UnavailableError";
+  }
+}
+
+/** A thing the request names does not exist (HTTP 404), e.g. an unknown sheet source. */
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NotFoundError";
+  }
+}
+
 /** One line for a caller: the message of a known error, a generic line for anything else. */
 export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);

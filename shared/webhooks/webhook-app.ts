@@ -12,7 +12,7 @@ import { readBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/error-response.ts";
 import { processEvent, storeDelivery, type WebhookProcessor } from "./inbox.ts";
 import { type Delivery, readDelivery } from "./delivery.ts";
-import { ConfigError, oneLine } from "../errors.ts";
+import { ConfigError, oneLine, UnavailableError } from "../errors.ts";
 import { env } from "../env.ts";
 
 /**
@@ -83,17 +83,19 @@ export function createWebhookApp(
       // A store that lands after its deadline is harmless: the retry is then a duplicate.
       if (error instanceof DatabaseDeadline) options.onDeadline?.();
       if (isUnavailable(error) || error instanceof DatabaseDeadline) {
-        return json(source.unavailableStatus, {
-          error: "unavailable",
-          reason: "the database cannot take deliveries now; retry",
-        });
+        return errorResponse(
+          new UnavailableError("the database cannot take deliveries now; retry", source.unavailableStatus),
+        );
       }
       // Anything else that stops us storing a signed delivery must still make the provider retry.
       console.error(`${source.source} delivery ${delivery.eventId} not stored: ${oneLine(error)}`);
-      return json(source.unavailableStatus, {
-        error: "not stored",
-        reason: "the delivery could not be stored; retry",
-      });
+      return errorResponse(
+        new UnavailableError(
+          "the delivery could not be stored; retry",
+          source.unavailableStatus,
+          "not stored",
+        ),
+      );
     }
     // A repeat of a delivery stored but never processed (the process died, or the database went
     // away, between the two) is the provider's retry doing its job: it is processed now rather than
@@ -119,10 +121,12 @@ export function createWebhookApp(
       console.error(
         `${source.source} delivery ${delivery.eventId} stored, processing deferred: ${oneLine(error)}`,
       );
-      return json(source.unavailableStatus, {
-        error: "unavailable",
-        reason: "stored, but the database went away before it was processed; retry",
-      });
+      return errorResponse(
+        new UnavailableError(
+          "stored, but the database went away before it was processed; retry",
+          source.unavailableStatus,
+        ),
+      );
     }
   });
   app.all("*", (c) => c.json({ error: "method not allowed", reason: "send a POST" }, 405));
