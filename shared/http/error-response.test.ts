@@ -20,7 +20,11 @@ describe("errorResponse", () => {
       [new UpstreamError("Whop answered 500 three times", 500), 502, "upstream"],
       [new UnavailableError("the database cannot take deliveries now; retry", 429), 429, "unavailable"],
       [new UnavailableError("could not be stored", 503, "not stored"), 503, "not stored"],
-      [Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }), 503, "unavailable"],
+      [
+        Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
+        503,
+        "unavailable",
+      ],
       [new ConfigError("CRON_SECRET is not set"), 500, "misconfigured"],
     ];
     for (const [error, status, label] of cases) {
@@ -36,6 +40,9 @@ describe("errorResponse", () => {
   it("answers anything else with a generic 500 that quotes nothing", async () => {
     const response = errorResponse(new TypeError("cannot read properties of undefined (secret=abc)"));
     expect(response.status).toBe(500);
-    expect(await response.json()).toEqual({ error: "internal error", reason: "the function failed; see its logs" });
+    expect(await response.json()).toEqual({
+      error: "internal error",
+      reason: "the function failed; see its logs",
+    });
   });
 });
