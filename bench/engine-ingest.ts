@@ -5,7 +5,7 @@
  * are compared. The last round's database stays for the re-sync (scenario 2).
  */
 import type { SourceRecord } from "../shared/sync/record.ts";
-import { sync } from "../shared/sync/engine.ts";
+import { SyncRun } from "../shared/sync/sync-run.ts";
 import { whopTable } from "../shared/sources/whop/table.ts";
 import { type BenchContext, since } from "./context.ts";
 import { type BenchDatabase, createBenchDatabase, settle, withBenchDatabase } from "./bench-database.ts";
@@ -29,7 +29,7 @@ export interface IngestState {
 
 /**
  * The options of the engine run, shared with the re-sync so both do the same work: an incremental
- * sync, as the brief states it (`sync(db, whopTable, records)`).
+ * sync, as the brief states it (`SyncRun.once(db, whopTable, records)`).
  */
 export const SYNC_OPTIONS = {} as const;
 
@@ -56,7 +56,7 @@ export async function engineIngest(
       const tag = rounds > 1 ? ` (round ${round} of ${rounds})` : "";
       ctx.log(`${INGEST}${tag}: the plan's per-record loop on ${num(sample)} records`);
       const loopMs = await planLoop(ctx, records.slice(0, sample), round);
-      ctx.log(`${INGEST}${tag}: the engine, sync() of ${num(n)} records`);
+      ctx.log(`${INGEST}${tag}: the engine, SyncRun.once() of ${num(n)} records`);
       const { db, ms: engineMs } = await engineRun(ctx, records, round);
       if (kept) await kept.drop();
       kept = db;
@@ -102,7 +102,7 @@ export async function engineIngest(
         copyColumns: COPY_COLUMNS,
       },
       notes: [
-        `engine (1): sync(db, whopTable, records) into an empty database, with the engine's own chunking and ` +
+        `engine (1): SyncRun.once(db, whopTable, records) into an empty database, with the engine's own chunking and ` +
         `writers on a pool of 4 connections (the functions' DB_POOL_MAX default), connected before timing; ` +
         `${rounds} round(s), each on a fresh database; the rates shown are medians, each ratio is the median ` +
         `of the rounds' own ratios (per round: ${
@@ -149,7 +149,7 @@ async function engineRun(
     await Promise.all(Array.from({ length: 4 }, () => conn.sql`select 1`));
     await settle(ctx.serverUrl);
     const start = performance.now();
-    const result = await sync(conn.kysely, whopTable, records, SYNC_OPTIONS);
+    const result = await SyncRun.once(conn.kysely, whopTable, records, SYNC_OPTIONS);
     const ms = since(start);
     if (result.status !== "SUCCESS" || result.created !== records.length) {
       throw new Error(

@@ -3,7 +3,7 @@
  * Nothing may be rewritten (`pg_stat_user_tables` n_tup_upd and n_tup_ins of the tables the engine
  * writes stay put) and a re-sync should cost a fraction of the first ingest.
  */
-import { sync } from "../shared/sync/engine.ts";
+import { SyncRun } from "../shared/sync/sync-run.ts";
 import { whopTable } from "../shared/sources/whop/table.ts";
 import { type BenchContext, since } from "./context.ts";
 import { settle, type TableStats, waitForStats } from "./bench-database.ts";
@@ -25,14 +25,18 @@ export async function engineResync(ctx: BenchContext, state: IngestState): Promi
   const before = await readStats(db);
   const times: number[] = [];
   for (let round = 1; round <= rounds; round++) {
-    ctx.log(`${RESYNC}: sync() of the same ${num(n)} records${rounds > 1 ? ` (${round} of ${rounds})` : ""}`);
+    ctx.log(
+      `${RESYNC}: SyncRun.once() of the same ${num(n)} records${
+        rounds > 1 ? ` (${round} of ${rounds})` : ""
+      }`,
+    );
     // A pool per round: closing it ends the backend, which publishes its table counters.
     const conn = db.open({ max: 4, applicationName: "cs-bench-resync" });
     try {
       await Promise.all(Array.from({ length: 4 }, () => conn.sql`select 1`)); // as in (1)
       await settle(ctx.serverUrl);
       const start = performance.now();
-      const result = await sync(conn.kysely, whopTable, records, SYNC_OPTIONS);
+      const result = await SyncRun.once(conn.kysely, whopTable, records, SYNC_OPTIONS);
       times.push(since(start));
       if (result.status !== "SUCCESS" || result.unchanged !== n) {
         throw new Error(

@@ -1,6 +1,7 @@
 /**
- * SyncRun: a logged run that spans several calls or invocations — a backfill read page by page,
- * a sheet pulled in slices that each fit the Edge CPU budget. Its counts accumulate in its
+ * SyncRun: a logged run, the one way records are written with a log: `SyncRun.once` for a whole
+ * run in one call, `start`/`resume` for a run that spans several calls or invocations — a backfill
+ * read page by page, a sheet pulled in slices that each fit the Edge CPU budget. Its counts accumulate in its
  * `sync_logs` row, the keys a full run has seen in `sync_run_keys`, and its lease is renewed by
  * every slice; a run that stops being renewed is taken as crashed by the next run of its source.
  */
@@ -9,22 +10,32 @@ import type { Database } from "../db/types.ts";
 import type { SourceRecord } from "./record.ts";
 import type { SourceTable } from "./source-table.ts";
 import { planBatch, type RecordError } from "./normalize.ts";
-import { finish, type SyncResult } from "./engine.ts";
+import { DEFAULT_CHUNK, finish, type SyncOptions, type SyncResult } from "./engine.ts";
 import { writeRows } from "./write-rows.ts";
 import {
   closeLog,
   failAbandonedRuns,
+  heartbeat,
   LOGGED_ERRORS,
   openLog,
   startCounts,
   type SyncCounts,
 } from "./sync-log.ts";
-import { softDeleteMissing } from "./soft-delete.ts";
+import { type DeleteOutcome, softDeleteMissing } from "./soft-delete.ts";
+import { oneLine } from "../errors.ts";
 
 const UNIDENTIFIED = "";
 
 /** How long a slice may take before the run is presumed dead (Edge's wall clock is 150–400 s). */
 const SLICE_LEASE_SECONDS = 900;
+/** The lease of a one-shot run, renewed every {@link HEARTBEAT_MS} while it writes. */
+const ONCE_LEASE_SECONDS = 300;
+/**
+ * How often a one-shot run's log is updated with its progress (and its lease extended). Not per
+ * chunk: each update is a commit that waits for the disk, chunks included, which would undo the
+ * chunks' asynchronous commits.
+ */
+const HEARTBEAT_MS = 5000;
 
 export interface SyncRunOptions {
   scope: string;
@@ -40,6 +51,69 @@ export class SyncRun {
     readonly id: string,
     readonly options: SyncRunOptions,
   ) {}
+
+  /**
+   * A whole run in one call: opens its log, writes `records`, soft-deletes what a full run of
+   * `scope` did not contain (within the safety valve) and closes the log. The log is tied to the
+   * backend doing the work, so a run whose process dies is failed by the next run at once, and its
+   * lease is renewed every few seconds while it writes. The seen keys stay in memory.
+   *
+   * @example
+   * const result = await SyncRun.once(db, whopTable, records, { full: true, scope: "payment" });
+   * // { created: 12, updated: 3, unchanged: 985, deleted: 1, failed: 0, errors: [], status: "SUCCESS", ... }
+   */
+  static async once(
+    db: Kysely<Database>,
+    table: SourceTable,
+    records: readonly SourceRecord[],
+    options: SyncOptions = {},
+  ): Promise<SyncResult> {
+    if (options.full && options.scope === undefined) throw new Error("a full sync needs a scope");
+    // The log lives on one connection, so it can name the backend doing the work.
+    return await db.connection().execute(async (conn) => {
+      await failAbandonedRuns(conn, table.source);
+      const logId = await openLog(conn, table.source, options.scope ?? null, {
+        bindToBackend: true,
+        leaseSeconds: ONCE_LEASE_SECONDS,
+      });
+      const errors: RecordError[] = [];
+      const batch = planBatch(records, table.keyedByScope, errors);
+      const counts = startCounts(errors);
+      let lastBeat = performance.now();
+      const beat = async () => {
+        if (performance.now() - lastBeat < HEARTBEAT_MS) return;
+        lastBeat = performance.now();
+        await heartbeat(conn, logId, counts, ONCE_LEASE_SECONDS);
+      };
+      try {
+        // The rows go through the pool, so chunks can overlap; closing the log is a commit of its
+        // own, which makes the chunks durable.
+        await writeRows(db, table, batch, counts, options.chunkSize ?? DEFAULT_CHUNK, beat, {
+          asyncCommit: true,
+        });
+        let outcome: DeleteOutcome | null = null;
+        const notes: string[] = [];
+        if (options.full && batch.keyless > 0) {
+          // A record without a key might be any stored row: deleting "the rest" could delete it.
+          notes.push(`${batch.keyless} record(s) had no key, so nothing was soft-deleted`);
+        } else if (options.full) {
+          // Refused records count as seen: a record that could not be written is still there.
+          outcome = await softDeleteMissing(conn, table, options.scope!, { keys: batch.keys }, options);
+          counts.deleted = outcome.deleted;
+        }
+        return await finish(conn, logId, counts, outcome, notes);
+      } catch (error) {
+        const message = `sync stopped: ${oneLine(error)}`;
+        await closeLog(conn, logId, "FAILED", counts, message).catch(() => {});
+        return {
+          ...counts,
+          status: "FAILED" as const,
+          syncLogId: logId,
+          errors: [...counts.errors, { key: null, reason: message }],
+        };
+      }
+    });
+  }
 
   /** Opens a RUNNING log for a new run (after failing runs of this source that were abandoned). */
   static async start(db: Kysely<Database>, table: SourceTable, options: SyncRunOptions): Promise<SyncRun> {

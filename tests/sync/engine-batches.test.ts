@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { sync } from "../../shared/sync/engine.ts";
+import { SyncRun } from "../../shared/sync/sync-run.ts";
 import type { SourceRecord } from "../../shared/sync/record.ts";
 import { whopTable } from "../../shared/sources/whop/table.ts";
 import { ghlTable } from "../../shared/sources/ghl/table.ts";
@@ -45,7 +45,7 @@ describe("bulk batches", () => {
         raw: { id: r.key, text, nested: { text: [text] } },
       };
     });
-    const result = await sync(t.kysely, whopTable, records, { chunkSize: 50 });
+    const result = await SyncRun.once(t.kysely, whopTable, records, { chunkSize: 50 });
     expect(result).toMatchObject({ created: 120, failed: 0, status: "SUCCESS" });
     const rows = await t.kysely.selectFrom("whop_data").select(["external_whop_id", "name", "raw_data"])
       .execute();
@@ -69,7 +69,7 @@ describe("bulk batches", () => {
       changedAt: at(times[i % 4]),
       date: i % 5 === 0 ? null : at(times[(i + 1) % 4]),
     }));
-    await sync(t.kysely, whopTable, records, { chunkSize: 30 });
+    await SyncRun.once(t.kysely, whopTable, records, { chunkSize: 30 });
     const rows = await t.kysely.selectFrom("whop_data").select([
       "external_whop_id",
       "source_updated_at",
@@ -81,7 +81,7 @@ describe("bulk batches", () => {
       expect(new Date(row.source_updated_at).toISOString()).toBe(r.changedAt!.toISOString());
       expect(row.date === null ? null : new Date(row.date).toISOString()).toBe(r.date?.toISOString() ?? null);
     } // The probe compares the same values the insert stored: every record is unchanged.
-    const again = await sync(t.kysely, whopTable, records, { chunkSize: 30 });
+    const again = await SyncRun.once(t.kysely, whopTable, records, { chunkSize: 30 });
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 80 });
   });
 
@@ -89,7 +89,7 @@ describe("bulk batches", () => {
     const records = batch(120);
     // A lone surrogate serialises as \ud800, which jsonb refuses.
     records[70] = payment(70, { raw: { id: "pay_70", broken: "\ud800" } });
-    const result = await sync(t.kysely, whopTable, records, { chunkSize: 50 });
+    const result = await SyncRun.once(t.kysely, whopTable, records, { chunkSize: 50 });
     expect(result).toMatchObject({ created: 119, failed: 1, status: "PARTIAL" });
     expect(result.errors).toEqual([{
       key: "pay_00070",
@@ -107,7 +107,7 @@ describe("bulk batches", () => {
       payment(5, { raw: { v: "newer" }, changedAt: at("2026-02-01T00:00:00Z") }),
       payment(5, { raw: { v: "newest but broken" }, amount: "ten", changedAt: at("2026-03-01T00:00:00Z") }),
     ];
-    const result = await sync(t.kysely, whopTable, records, { chunkSize: 25 });
+    const result = await SyncRun.once(t.kysely, whopTable, records, { chunkSize: 25 });
     expect(result).toMatchObject({ created: 60, failed: 1, status: "PARTIAL" });
     expect(result.errors).toEqual([{ key: "pay_00005", reason: expect.stringMatching(/amount "ten"/) }]);
     const row = await t.kysely.selectFrom("whop_data").select("raw_data").where(
@@ -121,9 +121,9 @@ describe("bulk batches", () => {
 
   it("never soft-deletes the row of a record a full sync refused", async () => {
     const records = batch(80);
-    await sync(t.kysely, whopTable, records, { full: true, scope: "payment" });
+    await SyncRun.once(t.kysely, whopTable, records, { full: true, scope: "payment" });
     const again = records.map((r, i) => (i === 10 ? { ...r, amount: "12,50" } : r));
-    const result = await sync(t.kysely, whopTable, again.slice(0, 79), { full: true, scope: "payment" });
+    const result = await SyncRun.once(t.kysely, whopTable, again.slice(0, 79), { full: true, scope: "payment" });
     expect(result).toMatchObject({ failed: 1, deleted: 1, status: "PARTIAL" });
     const gone = await t.kysely.selectFrom("whop_data").select("external_whop_id").where(
       "deleted_at",
@@ -144,9 +144,9 @@ describe("bulk batches", () => {
         raw: { id: `c${i}` },
         changedAt: null,
       }));
-    await sync(t.kysely, ghlTable, contacts(60), { full: true, scope: "loc1" });
+    await SyncRun.once(t.kysely, ghlTable, contacts(60), { full: true, scope: "loc1" });
     const keyless = { ...contacts(1)[0], key: "" };
-    const result = await sync(t.kysely, ghlTable, [...contacts(50), keyless], { full: true, scope: "loc1" });
+    const result = await SyncRun.once(t.kysely, ghlTable, [...contacts(50), keyless], { full: true, scope: "loc1" });
     expect(result).toMatchObject({ deleted: 0, failed: 1, status: "PARTIAL" });
     const log = await t.kysely.selectFrom("sync_logs").select("error_message").where(
       "id",
@@ -168,13 +168,13 @@ describe("bulk batches", () => {
       raw: { id: "c1", email },
       changedAt: at(changedAt),
     });
-    await sync(t.kysely, ghlTable, [contact("x@example.com", "2026-01-01T00:00:00Z")]);
-    await sync(t.kysely, whopTable, [payment(1, { email: "x@example.com", name: "X. W." })]);
+    await SyncRun.once(t.kysely, ghlTable, [contact("x@example.com", "2026-01-01T00:00:00Z")]);
+    await SyncRun.once(t.kysely, whopTable, [payment(1, { email: "x@example.com", name: "X. W." })]);
     const name = async (email: string) =>
       (await t.kysely.selectFrom("users").select("name").where("email", "=", email).executeTakeFirstOrThrow())
         .name;
     expect(await name("x@example.com")).toBe("Xavier");
-    await sync(t.kysely, ghlTable, [contact("y@example.com", "2026-02-01T00:00:00Z")]);
+    await SyncRun.once(t.kysely, ghlTable, [contact("y@example.com", "2026-02-01T00:00:00Z")]);
     expect(await name("y@example.com")).toBe("Xavier");
     expect(await name("x@example.com")).toBe("X. W.");
   });
@@ -183,7 +183,7 @@ describe("bulk batches", () => {
     const records = batch(120).map((r, i) =>
       i === 3 ? { ...r, name: "Newer Name", changedAt: at("2026-03-01T00:00:00Z") } : r
     );
-    await sync(t.kysely, whopTable, records, { chunkSize: 50 });
+    await SyncRun.once(t.kysely, whopTable, records, { chunkSize: 50 });
     const names = await sql<{ email: string; name: string }>`
       select email, name from users where email in ('buyer3@example.com', 'buyer4@example.com') order by email`
       .execute(t.kysely);
@@ -201,7 +201,7 @@ describe("bulk batches", () => {
         ? { ...r, email: "n/a" }
         : r
     );
-    const result = await sync(t.kysely, whopTable, records, { chunkSize: 30 });
+    const result = await SyncRun.once(t.kysely, whopTable, records, { chunkSize: 30 });
     expect(result).toMatchObject({ created: 100, failed: 0 });
     const rows = await sql<{ deleted: number; unlinked: number; gone_people: number }>`
       select (select count(*)::int from whop_data where deleted_at is not null) as deleted,

@@ -8,7 +8,8 @@ import { Kysely, sql } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import type { Database } from "../../shared/db/types.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { sync, upsertRecords } from "../../shared/sync/engine.ts";
+import { upsertRecords } from "../../shared/sync/engine.ts";
+import { SyncRun } from "../../shared/sync/sync-run.ts";
 import { whopTable } from "../../shared/sources/whop/table.ts";
 import { ghlTable } from "../../shared/sources/ghl/table.ts";
 import { at, batch, contact, payment } from "./batch-records.ts";
@@ -66,7 +67,7 @@ describe("concurrent writers and commits", () => {
       end if;`;
     await withInsertTrigger("conflict_once", body, async (fired) => {
       const counted = countingDb();
-      const result = await sync(counted.db, whopTable, batch(200), { chunkSize: 100 });
+      const result = await SyncRun.once(counted.db, whopTable, batch(200), { chunkSize: 100 });
       // The failed insert took the other writer's row with it, so the retry creates all 200.
       expect(result).toMatchObject({ created: 200, updated: 0, failed: 0, status: "SUCCESS" });
       expect(await fired()).toBe(3); // the conflict, the other writer's own insert, the retry
@@ -81,8 +82,8 @@ describe("concurrent writers and commits", () => {
   it("lets two runs race on the same records into an empty table: each row once, each person once", async () => {
     const records = batch(600);
     const [a, b] = await Promise.all([
-      sync(t.kysely, whopTable, records, { chunkSize: 100 }),
-      sync(t.kysely, whopTable, records, { chunkSize: 100 }),
+      SyncRun.once(t.kysely, whopTable, records, { chunkSize: 100 }),
+      SyncRun.once(t.kysely, whopTable, records, { chunkSize: 100 }),
     ]);
     for (const r of [a, b]) expect(r).toMatchObject({ failed: 0, status: "SUCCESS" });
     expect(a.created + b.created).toBe(600);
@@ -99,8 +100,8 @@ describe("concurrent writers and commits", () => {
 
   it("lets runs of two sources race on the same new people: one person each, linked from both, HighLevel's name", async () => {
     const [whop, ghl] = await Promise.all([
-      sync(t.kysely, whopTable, batch(400), { chunkSize: 40 }),
-      sync(t.kysely, ghlTable, Array.from({ length: 200 }, (_, i) => contact(i)), { chunkSize: 20 }),
+      SyncRun.once(t.kysely, whopTable, batch(400), { chunkSize: 40 }),
+      SyncRun.once(t.kysely, ghlTable, Array.from({ length: 200 }, (_, i) => contact(i)), { chunkSize: 20 }),
     ]);
     expect(whop).toMatchObject({ created: 400, failed: 0, status: "SUCCESS" });
     expect(ghl).toMatchObject({ created: 200, failed: 0, status: "SUCCESS" });
@@ -123,14 +124,14 @@ describe("concurrent writers and commits", () => {
   });
 
   it("links a tombstone to the person its email names when that person exists", async () => {
-    await sync(t.kysely, whopTable, batch(60), { chunkSize: 20 });
+    await SyncRun.once(t.kysely, whopTable, batch(60), { chunkSize: 20 });
     const tombstones = batch(60).slice(0, 55).map((r, i) => ({
       ...r,
       key: `refund_${i}`,
       changedAt: at("2026-02-01T00:00:00Z"),
       deleted: true,
     }));
-    const result = await sync(t.kysely, whopTable, tombstones, { chunkSize: 20 });
+    const result = await SyncRun.once(t.kysely, whopTable, tombstones, { chunkSize: 20 });
     expect(result).toMatchObject({ created: 55, failed: 0 });
     const rows = await sql<{ linked: number; users: number }>`
       select (select count(*)::int from whop_data w join users u on u.id = w.user_id
@@ -153,8 +154,7 @@ describe("concurrent writers and commits", () => {
     await sql`create trigger note_commit_mode before update on sync_logs
                 for each row execute function note_commit_mode()`.execute(t.kysely);
     try {
-      const result = await sync(t.kysely, whopTable, batch(120), { chunkSize: 50 });
-      const { SyncRun } = await import("../../shared/sync/sync-run.ts");
+      const result = await SyncRun.once(t.kysely, whopTable, batch(120), { chunkSize: 50 });
       const run = await SyncRun.start(t.kysely, whopTable, { scope: "payment", full: false });
       await run.write(batch(160).slice(120), []);
       const logOf = async (id: string) =>
@@ -185,7 +185,7 @@ describe("concurrent writers and commits", () => {
       end if;`;
     await withInsertTrigger("deadlock_once", body, async (fired) => {
       const counted = countingDb();
-      const result = await sync(counted.db, whopTable, batch(200), { chunkSize: 100 });
+      const result = await SyncRun.once(counted.db, whopTable, batch(200), { chunkSize: 100 });
       expect(result).toMatchObject({ created: 200, failed: 0, status: "SUCCESS" });
       expect(await fired()).toBe(2); // the interrupted try and the one that went through
       const linked = await sql<{ n: number }>`

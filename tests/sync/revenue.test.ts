@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { sync } from "../../shared/sync/engine.ts";
+import { SyncRun } from "../../shared/sync/sync-run.ts";
 import type { SourceRecord } from "../../shared/sync/record.ts";
 import { whopTable } from "../../shared/sources/whop/table.ts";
 import { ghlTable } from "../../shared/sources/ghl/table.ts";
@@ -115,15 +115,15 @@ for (let i = 0; i < PEOPLE; i += 2) {
 let t: TestDatabase;
 beforeAll(async () => {
   t = await openTestDatabase();
-  await sync(t.kysely, whopTable, whop);
-  await sync(t.kysely, whopTable, refunds);
-  await sync(t.kysely, sheetTable, sheets, { full: true, scope: "https://sheet.example/1" });
-  await sync(t.kysely, sheetTable, sheets.filter((r) => !deletedSheetKeys.has(r.key)), {
+  await SyncRun.once(t.kysely, whopTable, whop);
+  await SyncRun.once(t.kysely, whopTable, refunds);
+  await SyncRun.once(t.kysely, sheetTable, sheets, { full: true, scope: "https://sheet.example/1" });
+  await SyncRun.once(t.kysely, sheetTable, sheets.filter((r) => !deletedSheetKeys.has(r.key)), {
     full: true,
     scope: "https://sheet.example/1",
   });
-  await sync(t.kysely, electiveTable, elective);
-  await sync(t.kysely, ghlTable, ghl);
+  await SyncRun.once(t.kysely, electiveTable, elective);
+  await SyncRun.once(t.kysely, ghlTable, ghl);
 }, 120_000);
 afterAll(async () => {
   await t?.close();
