@@ -37,9 +37,15 @@ entrypoint = "not/a/function.ts"
 `;
     expect(functionsFromConfig(text, "/p/supabase")).toEqual([
       { name: "a", entrypoint: "/p/functions/a/main.ts", importMap: "/p/deno.json" },
-      { name: "b-c", entrypoint: "/p/supabase/functions/b-c/index.ts", importMap: "/p/supabase/import_map.json" },
+      {
+        name: "b-c",
+        entrypoint: "/p/supabase/functions/b-c/index.ts",
+        importMap: "/p/supabase/import_map.json",
+      },
     ]);
-    expect(() => functionsFromConfig("[functions.x]\nverify_jwt = false\n", "/p/supabase")).toThrow(/import_map/);
+    expect(() => functionsFromConfig("[functions.x]\nverify_jwt = false\n", "/p/supabase")).toThrow(
+      /import_map/,
+    );
   });
 
   it("keeps local modules and leaves out node_modules and remote modules", () => {
@@ -47,14 +53,19 @@ entrypoint = "not/a/function.ts"
       modules: [
         { specifier: "file:///p/functions/a/index.ts", local: "/p/functions/a/index.ts" },
         { specifier: "file:///p/shared/x.ts", local: "/p/shared/x.ts" },
-        { specifier: "file:///p/node_modules/kysely/dist/index.js", local: "/p/node_modules/kysely/dist/index.js" },
+        {
+          specifier: "file:///p/node_modules/kysely/dist/index.js",
+          local: "/p/node_modules/kysely/dist/index.js",
+        },
         { specifier: "npm:/kysely@0.29.9" },
         { specifier: "node:crypto" },
         { specifier: "https://example.com/mod.ts", local: "/cache/mod.ts" },
       ],
     };
     expect(localModules(info, "/p")).toEqual(["functions/a/index.ts", "shared/x.ts"]);
-    expect(() => localModules({ modules: [{ specifier: "file:///elsewhere/y.ts" }] }, "/p")).toThrow(/outside/);
+    expect(() => localModules({ modules: [{ specifier: "file:///elsewhere/y.ts" }] }, "/p")).toThrow(
+      /outside/,
+    );
   });
 
   it("uploads whop-webhook's own graph and the import map, nothing from node_modules", () => {
@@ -66,7 +77,9 @@ entrypoint = "not/a/function.ts"
     expect(files).toContain("deno.json");
     expect(files.filter((f: string) => f.includes("node_modules"))).toEqual([]);
     // Another function's code is not part of this one's upload.
-    expect(files.filter((f: string) => f.startsWith("functions/") && !f.startsWith("functions/whop-webhook/")))
+    expect(
+      files.filter((f: string) => f.startsWith("functions/") && !f.startsWith("functions/whop-webhook/")),
+    )
       .toEqual([]);
   });
 
