@@ -192,7 +192,9 @@ async function main() {
           timeout: CHECK_TIMEOUT_MS,
         });
         if (check.status !== 0) {
-          throw new Error(`deno check failed (${check.status ?? check.signal}):\n${check.stderr.trim()}`);
+          // Deno's download progress lines say nothing about the failure.
+          const reason = check.stderr.split("\n").filter((l) => !l.startsWith("Download ")).join("\n").trim();
+          throw new Error(`deno check failed (${check.status ?? check.signal}):\n${reason}`);
         }
         if (existsSync(join(dir, "node_modules"))) throw new Error("deno created node_modules in the upload");
         const served = await serveOnce(fn, dir, denoDir, harness);
