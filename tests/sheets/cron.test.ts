@@ -4,6 +4,9 @@
  * run in the app's database, calls the function (through curl here; pg_net on Supabase) and pulls
  * the due sheet.
  */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import postgres from "postgres";
 import { sql } from "kysely";
@@ -39,6 +42,19 @@ async function pgCronUnavailable(): Promise<string | null> {
   }
 }
 const noPgCron = await pgCronUnavailable();
+
+/** Calls customer_sync_invoke('sheets-pull') with LOG messages sent here: its result and those messages. */
+async function invokeLogged(url: string): Promise<{ result: unknown; logs: string[] }> {
+  const logs: string[] = [];
+  const conn = postgres(url, { max: 1, onnotice: (n) => logs.push(n.message) });
+  try {
+    await conn`set client_min_messages = log`;
+    const [{ result }] = await conn`select customer_sync_invoke('sheets-pull', '{}') as result`;
+    return { result, logs };
+  } finally {
+    await conn.end();
+  }
+}
 
 let t: TestDatabase;
 let csv: CsvServer;
@@ -81,12 +97,19 @@ describe("the schedule migration", () => {
     expect(read).toBe("42501");
   });
 
-  it("refuses a call until the project URL and the cron secret are stored, saying where to store them", async () => {
-    await expect(t.sql`select customer_sync_invoke('sheets-pull', '{}')`).rejects.toThrow(
-      /set the project_url and cron_secret secrets \(Vault on Supabase, customer_sync_settings locally\)/,
-    );
+  it("does nothing but log one line until the project URL and the cron secret are stored", async () => {
+    const neither = await invokeLogged(t.url);
+    expect(neither.result).toBeNull();
+    expect(neither.logs).toEqual([
+      expect.stringMatching(
+        /^customer_sync_invoke: sheets-pull not called: the project_url and cron_secret secrets are not set \(Vault on Supabase, customer_sync_settings locally/,
+      ),
+    ]);
     await t.sql`insert into customer_sync_settings (name, value) values ('project_url', 'http://x')`;
     expect((await t.sql`select customer_sync_setting('project_url') as v`)[0].v).toBe("http://x");
+    const noSecret = await invokeLogged(t.url);
+    expect(noSecret.result).toBeNull();
+    expect(noSecret.logs).toEqual([expect.stringMatching(/: the cron_secret secret is not set/)]);
   });
 
   it("explains where to schedule from when pg_cron is not in this database", async () => {
@@ -113,6 +136,86 @@ describe("sheets-pull in the Deno runtime", () => {
     expect((await liveRows(t.kysely, "sheet_data", s.url)).map((r) => r.amount).sort()).toEqual(["10.00", "20.50"]);
   });
 });
+
+/** Why the curl fallback cannot be watched here, or null when it can. */
+async function curlFallbackUnwatchable(): Promise<string | null> {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) return "TEST_DATABASE_URL is not set (embedded PGlite cannot run programs)";
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname)) {
+    return "the server is not on this machine, so its curl is not in this /proc";
+  }
+  if (!existsSync("/proc/self/cmdline")) return "no /proc here";
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [{ superuser }] = await admin<{ superuser: boolean }[]>`
+      select rolsuper as superuser from pg_roles where rolname = current_user`;
+    return superuser ? null : "the test role is not a superuser (COPY TO PROGRAM)";
+  } finally {
+    await admin.end();
+  }
+}
+const noCurlWatch = await curlFallbackUnwatchable();
+
+/** The command lines of this machine's processes that this user can read, keyed by pid. */
+function commandLines(): Map<string, string> {
+  const lines = new Map<string, string>();
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      lines.set(pid, readFileSync(`/proc/${pid}/cmdline`, "latin1").replaceAll("\0", " "));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return lines;
+}
+
+describe.skipIf(noCurlWatch !== null)(
+  `the curl fallback on the real server${noCurlWatch ? ` (skipped: ${noCurlWatch})` : ""}`,
+  () => {
+    it("sends the cron secret as the Authorization header without putting it on any command line", async () => {
+      const secret = `cron-secret-${Math.random().toString(36).slice(2)}-"quoted"`;
+      const path = `/argv-check-${process.pid}`;
+      const seen: { authorization?: string; body: string; curl: string[]; leaking: string[] }[] = [];
+      // While curl waits for this answer, every process's command line is read.
+      const http = createServer((req, res) => {
+        let body = "";
+        req.on("data", (d) => (body += d));
+        req.on("end", () => {
+          const lines = [...commandLines().values()];
+          seen.push({
+            authorization: req.headers.authorization,
+            body,
+            curl: lines.filter((l) => l.startsWith("curl ") && l.includes(path)),
+            leaking: lines.filter((l) => l.includes(secret)),
+          });
+          res.writeHead(200, { "content-type": "application/json" }).end("{}");
+        });
+      });
+      await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+      try {
+        const { port } = http.address() as AddressInfo;
+        await t.sql`insert into customer_sync_settings (name, value)
+                    values ('project_url', ${`http://127.0.0.1:${port}${path}`}), ('cron_secret', ${secret})`;
+        const [{ pgNet }] = await t.sql<{ pgNet: boolean }[]>`
+          select exists (select 1 from pg_extension where extname = 'pg_net') as "pgNet"`;
+        expect(pgNet, "this database calls through pg_net, not curl").toBe(false);
+        await t.sql`select customer_sync_invoke('sheets-pull', '{"from": "test"}'::jsonb)`;
+        expect(seen).toHaveLength(1);
+        expect(seen[0].authorization).toBe(`Bearer ${secret}`);
+        expect(JSON.parse(seen[0].body)).toEqual({ from: "test" });
+        // curl was found while it ran, so the scan below it was not vacuous.
+        expect(seen[0].curl).toHaveLength(1);
+        expect(seen[0].leaking).toEqual([]);
+        const [{ command }] = await t.sql<{ command: string }[]>`
+          select customer_sync_curl_command(${`http://127.0.0.1:${port}${path}`}, '{}') as command`;
+        expect(command).toContain("--header @-");
+        expect(command).not.toContain(secret);
+      } finally {
+        await new Promise((r) => http.close(r));
+      }
+    });
+  },
+);
 
 describe.skipIf(noPgCron !== null)(`pg_cron on the real server${noPgCron ? ` (skipped: ${noPgCron})` : ""}`, () => {
   it("schedules the pull, and the job's stored command pulls the due sheet through the function", async () => {
