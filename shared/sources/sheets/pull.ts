@@ -26,7 +26,12 @@ import {
 import { electiveRowMapper } from "../elective/elective-row-mapper.ts";
 import { electiveTable } from "../elective/table.ts";
 import { sheetRows, type SheetRowsOptions } from "./pull-rows.ts";
-import { SheetChangedError, streamIntoRun, type StreamOutcome, type StreamPosition } from "./pull-stream.ts";
+import {
+  SheetChangedError,
+  streamIntoRun,
+  type StreamOutcome,
+  type StreamPosition,
+} from "../tabular/stream-into-run.ts";
 import { sheetRowMapper } from "./sheet-row-mapper.ts";
 import type { SheetKind } from "./sheet-source-input.ts";
 import { markSheetPulled, type SheetSource } from "./sheet-sources.ts";
