@@ -54,13 +54,8 @@ export interface GhlDataTable extends SourceColumns {
   raw_data: Json;
 }
 
-export interface SheetDataTable extends SourceColumns {
-  source_url: string;
-  row_hash: string;
-  data: Json;
-}
-
-export interface ElectiveDataTable extends SourceColumns {
+/** `sheet_data` and `elective_data`, the same shape (see `tabularTable` in `shared/sources/tabular/`). */
+export interface TabularDataTable extends SourceColumns {
   source_url: string;
   row_hash: string;
   data: Json;
@@ -155,8 +150,8 @@ export interface Database {
   users: UsersTable;
   whop_data: WhopDataTable;
   ghl_data: GhlDataTable;
-  sheet_data: SheetDataTable;
-  elective_data: ElectiveDataTable;
+  sheet_data: TabularDataTable;
+  elective_data: TabularDataTable;
   sync_logs: SyncLogsTable;
   webhook_events: WebhookEventsTable;
   sheet_sources: SheetSourcesTable;
