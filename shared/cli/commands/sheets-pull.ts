@@ -6,6 +6,8 @@ import type { Command } from "../main.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { pullSheets } from "../../sources/sheets/pull-due.ts";
 import type { PullSummary } from "../../sources/sheets/pull.ts";
+import { sheetKind } from "../../sources/sheets/sheet-kind.ts";
+import { electiveKind } from "../../sources/elective/elective-kind.ts";
 
 export const sheetsPullCommand: Command = {
   usage: "sheets:pull [--source NAME] [--due] [--force]",
@@ -16,6 +18,7 @@ export const sheetsPullCommand: Command = {
     if (args.flags.has("source") && !stringFlag(args, "source")) throw new Error("--source needs a name");
     const db = await ctx.db();
     const summaries = await pullSheets(db.kysely, {
+      kinds: [sheetKind, electiveKind],
       source: stringFlag(args, "source"),
       dueOnly: args.flags.has("due"),
       force: args.flags.has("force"),
