@@ -10,6 +10,7 @@ import process from "node:process";
 import { createDb } from "../shared/db/client.ts";
 import { saveSheetSource } from "../shared/sources/sheets/sheet-sources.ts";
 import { pullSheetSource } from "../shared/sources/sheets/pull.ts";
+import { tabularKinds } from "../shared/sources/registry.ts";
 
 const databaseUrl = Deno.env.get("DATABASE_URL");
 const csvUrl = Deno.env.get("CSV_URL");
@@ -24,7 +25,7 @@ try {
   const rssBefore = peakRssKiB();
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  const summary = await pullSheetSource(db.kysely, source);
+  const summary = await pullSheetSource(db.kysely, source, { kinds: tabularKinds() });
   const ms = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
   console.log(JSON.stringify({

@@ -8,6 +8,7 @@ import { describeDatabaseError } from "../shared/db/client.ts";
 import { loadFunctionApps, localRouter } from "../shared/http/local-router.ts";
 import { closeRuntimeDb, runtimeDb } from "../shared/db/runtime.ts";
 import { pullSheets } from "../shared/sources/sheets/pull-due.ts";
+import { tabularKinds } from "../shared/sources/registry.ts";
 import { exampleRequests } from "./example-requests.ts";
 
 const started = performance.now();
@@ -55,7 +56,7 @@ console.log(`\nTry a signed Whop delivery:\n${await exampleRequests(base)}\n\nCt
 // minute it pulls the sources whose `schedule` has come due, exactly as the cron tick would.
 const scheduler = database.mode !== "server" || Deno.env.get("SHEETS_SCHEDULER") === "1"
   ? setInterval(() => {
-    pullSheets(runtimeDb(), { dueOnly: true }).then(
+    pullSheets(runtimeDb(), { kinds: tabularKinds(), dueOnly: true }).then(
       (pulled) => {
         for (const p of pulled) {
           console.log(`sheets: ${p.source} ${p.status} (+${p.created} ~${p.updated} -${p.deleted})`);

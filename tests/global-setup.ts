@@ -8,7 +8,7 @@ import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../shared/db/migrate.ts";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "../shared/db/embedded.ts";
-import { TEMPLATE_DB, withDatabase } from "./helpers/database.ts";
+import { TEMPLATE_DB, TEST_DB_PREFIX, withDatabase } from "./helpers/database.ts";
 
 let embedded: EmbeddedPostgres | null = null;
 
@@ -34,7 +34,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide("pgliteUrl", null);
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
-    const stale = await admin<{ datname: string }[]>`select datname from pg_database where datname like 'cs_test_%'`;
+    const stale = await admin<{ datname: string }[]>`
+      select datname from pg_database where starts_with(datname, ${TEST_DB_PREFIX})`;
     for (const { datname } of stale) await admin.unsafe(`drop database if exists ${datname} with (force)`);
     await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`);
     await admin.unsafe(`create database ${TEMPLATE_DB}`);

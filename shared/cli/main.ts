@@ -4,10 +4,11 @@
  */
 import { oneLine } from "../errors.ts";
 import { type OpenDatabase, openDatabase } from "../db/open.ts";
-import type { CommandContext } from "./command.ts";
+import type { CommandContext } from "../sources/source.ts";
 import { closeRuntimeDb } from "../db/runtime.ts";
 import { describeDatabaseError, isUnavailable } from "../db/client.ts";
 import { commands } from "./commands/index.ts";
+import { sources } from "../sources/registry.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
       return database;
     },
     log: (line) => console.log(line),
+    sources,
   };
   try {
     return (await command.run(ctx)) ?? 0;

@@ -4,10 +4,11 @@
  * derive from it. Adding a source is a folder under `shared/sources/`, one line here and one
  * migration calling `customer_sync_add_source` (README, "Adding a source").
  */
-import type { FunctionDeps, Source } from "./source.ts";
+import { type Command, type FunctionDeps, type Source, tabularKindsOf } from "./source.ts";
 import type { FetchApp } from "../http/local-router.ts";
 import type { WebhookSource } from "../webhooks/webhook-app.ts";
-import type { Command } from "../cli/command.ts";
+
+import type { TabularKind } from "./tabular/tabular-kind.ts";
 import { resetRuntimeDb, runtimeDb } from "../db/runtime.ts";
 import { whopSource } from "./whop/source.ts";
 import { ghlSource } from "./ghl/source.ts";
@@ -54,6 +55,11 @@ export function createFunctionApp(name: string, deps: Partial<FunctionDeps> = {}
 /** The webhook handlers `replay` runs, one per source that receives webhooks. */
 export function webhookSources(): WebhookSource[] {
   return (sources as readonly Source[]).flatMap((s) => (s.webhook ? [s.webhook()] : []));
+}
+
+/** The kinds of sheet source a pull can read: every source that brings a `tabular` reader. */
+export function tabularKinds(): TabularKind[] {
+  return tabularKindsOf(sources);
 }
 
 /** The commands the sources bring, by name. */

@@ -18,7 +18,8 @@ import type { Database } from "../db/types.ts";
 import type { SourceTable } from "../sync/source-table.ts";
 import type { WebhookSource } from "../webhooks/webhook-app.ts";
 import type { FetchApp } from "../http/local-router.ts";
-import type { Command } from "../cli/command.ts";
+import type { Db } from "../db/client.ts";
+import type { TabularKind } from "./tabular/tabular-kind.ts";
 
 /** What a function's app is built with, in a deployed function and under `npm start` alike. */
 export interface FunctionDeps {
@@ -42,6 +43,43 @@ export interface Source {
   readonly webhook?: () => WebhookSource;
   /** Its edge functions by Supabase name (`functions/<name>/` is generated from these). */
   readonly functions?: Readonly<Record<string, (deps: FunctionDeps) => FetchApp>>;
+  /** How its rows are read from a sheet or CSV export (`sheet_sources.kind` = `name`), if it has such. */
+  readonly tabular?: TabularKind;
   /** Its operator commands by name (`npm run cli -- <name>`). */
   readonly commands?: Readonly<Record<string, Command>>;
+}
+
+/**
+ * The database a command works on. Declared here rather than taken from `db/open.ts`, so that a
+ * source's commands (which the deployed functions import with their source) do not pull the
+ * embedded database into a function's module graph.
+ */
+export interface CommandDatabase extends Db {
+  url: string;
+}
+
+/** What a command receives. */
+export interface CommandContext {
+  args: string[];
+  /** Opens the configured (or embedded) database once; closed after the command. */
+  db(): Promise<CommandDatabase>;
+  log(line: string): void;
+  /** Every registered source, for commands that work across sources. */
+  sources: readonly Source[];
+}
+
+/**
+ * One operator command (`npm run cli -- <name>`): the core commands live in `shared/cli/commands/`,
+ * a source brings its own through {@link Source.commands}.
+ */
+export interface Command {
+  usage: string;
+  summary: string;
+  /** Returns the exit code (default 0); throws with a one-line reason on failure. */
+  run(ctx: CommandContext): Promise<number | void>;
+}
+
+/** The kinds of sheet source a pull can read: those of every source that brings a `tabular` reader. */
+export function tabularKindsOf(sources: readonly Source[]): TabularKind[] {
+  return sources.flatMap((s) => (s.tabular ? [s.tabular] : []));
 }

@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../shared/db/client.ts";
 import { migrate } from "../../shared/db/migrate.ts";
-import { openTestDatabase, withDatabase } from "../helpers/database.ts";
+import { openTestDatabase, TEST_DB_PREFIX, withDatabase } from "../helpers/database.ts";
 
 /**
  * On a server, a database of its own given hosted Supabase's default privileges (every new table,
@@ -14,7 +14,7 @@ import { openTestDatabase, withDatabase } from "../helpers/database.ts";
 async function openSupabaseLikeDatabase(): Promise<Db> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) return await openTestDatabase();
-  const name = `cs_test_${process.pid}_sec_${Math.random().toString(36).slice(2, 8)}`;
+  const name = `${TEST_DB_PREFIX}${process.pid}_sec_${Math.random().toString(36).slice(2, 8)}`;
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   await admin.end();

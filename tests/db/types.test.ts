@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import * as ts from "typescript";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 
@@ -10,15 +10,12 @@ interface DeclaredColumn {
   nullable: boolean;
 }
 
-// Reads shared/db/types.ts and every source folder's table.ts, whose `declare module` blocks add the
+// Reads shared/db/types.ts and the source folders' modules, whose `declare module` blocks add the
 // source tables to `Database` and their columns to `RevenueByUserView`.
 function declaredFiles(): ts.SourceFile[] {
-  const paths = [
-    "shared/db/types.ts",
-    ...readdirSync("shared/sources", { withFileTypes: true })
-      .filter((d) => d.isDirectory() && existsSync(`shared/sources/${d.name}/table.ts`))
-      .map((d) => `shared/sources/${d.name}/table.ts`),
-  ];
+  const paths = ["shared/db/types.ts", ...readdirSync("shared/sources", { recursive: true, encoding: "utf8" })
+    .filter((p) => p.endsWith(".ts") && !p.endsWith(".test.ts"))
+    .map((p) => `shared/sources/${p}`)];
   return paths.map((p) => ts.createSourceFile(p, readFileSync(p, "utf8"), ts.ScriptTarget.Latest, true));
 }
 

@@ -7,6 +7,7 @@
 import { createDb, type Db } from "../../shared/db/client.ts";
 import postgres from "postgres";
 import { inject } from "vitest";
+import { createHash } from "node:crypto";
 
 export interface TestDatabase extends Db {
   url: string;
@@ -14,13 +15,19 @@ export interface TestDatabase extends Db {
   server: boolean;
 }
 
-export const TEMPLATE_DB = "customer_sync_template";
+/**
+ * Names of this checkout's test databases. Each checkout (a clone, a worktree) has its own prefix,
+ * so two suites running on one server at once never drop each other's databases or template.
+ */
+const CHECKOUT = createHash("sha256").update(process.cwd()).digest("hex").slice(0, 8);
+export const TEST_DB_PREFIX = `cs_test_${CHECKOUT}_`;
+export const TEMPLATE_DB = `customer_sync_template_${CHECKOUT}`;
 
 /** Opens a fresh migrated database; call `close()` in `afterAll`. */
 export async function openTestDatabase(options: { max?: number } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
-    const name = `cs_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const name = `${TEST_DB_PREFIX}${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
     const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${name} template ${TEMPLATE_DB}`);
     await admin.end();

@@ -12,6 +12,8 @@ import { startWhopApiDouble, type WhopApiDouble, whopMembershipObject, whopPayme
 import { type GhlApiDouble, makeContacts, startGhlApiDouble } from "../helpers/ghl-api-double.ts";
 import { pullSheets } from "../../shared/sources/sheets/pull-due.ts";
 import { saveSheetSource } from "../../shared/sources/sheets/sheet-sources.ts";
+import { sheetKind } from "../../shared/sources/sheets/sheet-kind.ts";
+import { electiveKind } from "../../shared/sources/elective/elective-kind.ts";
 import { WhopApi } from "../../shared/sources/whop/whop-api.ts";
 import { runWhopBackfill } from "../../shared/sources/whop/backfill.ts";
 import { GhlApi } from "../../shared/sources/ghl/ghl-api.ts";
@@ -54,7 +56,7 @@ describe("sheets: a read that is not the whole sheet deletes nothing", () => {
   const HEADER = ["Date", "Name", "Email", "Amount"];
   const rows = Array.from({ length: 12 }, (_, i) => [`2024-03-${i + 1}`, `P ${i}`, `p${i}@example.com`, `$${i + 1}.00`]);
   const pull = async () =>
-    (await pullSheets(t.kysely, { source: "partial", csv: { timeoutMs: 400, sleep: () => Promise.resolve() } }))[0];
+    (await pullSheets(t.kysely, { kinds: [sheetKind, electiveKind], source: "partial", csv: { timeoutMs: 400, sleep: () => Promise.resolve() } }))[0];
 
   it("keeps every row through an empty body, an HTML sign-in page, a body cut short, and a sheet emptied to its header", async () => {
     await saveSheetSource(t.kysely, { name: "partial", url: csv.exportUrl("partial") });

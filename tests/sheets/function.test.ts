@@ -7,9 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type CsvServer, startCsvServer, toCsv } from "../helpers/csv-server.ts";
-import { addSource, FAST_CSV, liveRows } from "./helpers.ts";
-import { createSheetsPullApp } from "../../shared/sources/sheets/pull-app.ts";
-import type { PullOptions } from "../../shared/sources/sheets/pull.ts";
+import { addSource, FAST_CSV, KINDS, liveRows } from "./helpers.ts";
+import { createSheetsPullApp, type SheetsPullAppOptions } from "../../shared/sources/sheets/pull-app.ts";
 
 const SECRET = "cron-secret-for-sheet-pulls";
 let t: TestDatabase;
@@ -30,8 +29,8 @@ beforeEach(async () => {
     .execute(t.kysely);
 });
 
-function call(body: unknown, options: { auth?: string | null; pull?: PullOptions; method?: string } = {}) {
-  const app = createSheetsPullApp({ db: () => t.kysely, secret: () => SECRET, pull: { csv: FAST_CSV, ...options.pull } });
+function call(body: unknown, options: { auth?: string | null; pull?: SheetsPullAppOptions["pull"]; method?: string } = {}) {
+  const app = createSheetsPullApp({ db: () => t.kysely, secret: () => SECRET, kinds: KINDS, pull: { csv: FAST_CSV, ...options.pull } });
   const headers: Record<string, string> = { "content-type": "application/json" };
   const auth = options.auth === undefined ? `Bearer ${SECRET}` : options.auth;
   if (auth !== null) headers.authorization = auth;

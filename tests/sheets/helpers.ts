@@ -7,6 +7,11 @@ import type { Database } from "../../shared/db/types.ts";
 import { pullSheets, type PullSheetsOptions } from "../../shared/sources/sheets/pull-due.ts";
 import type { PullSummary } from "../../shared/sources/sheets/pull.ts";
 import { saveSheetSource, type SheetSourceChange } from "../../shared/sources/sheets/sheet-sources.ts";
+import { sheetKind } from "../../shared/sources/sheets/sheet-kind.ts";
+import { electiveKind } from "../../shared/sources/elective/elective-kind.ts";
+
+/** The kinds of sheet source the function and the CLI pull. */
+export const KINDS = [sheetKind, electiveKind];
 
 /** Waits recorded instead of slept. */
 export const sleeps: number[] = [];
@@ -29,9 +34,9 @@ export async function addSource(db: Kysely<Database>, change: SheetSourceChange)
 export async function pull(
   db: Kysely<Database>,
   name: string,
-  options: Omit<PullSheetsOptions, "source"> = {},
+  options: Omit<PullSheetsOptions, "source" | "kinds"> = {},
 ): Promise<PullSummary> {
-  const [summary] = await pullSheets(db, { csv: FAST_CSV, ...options, source: name });
+  const [summary] = await pullSheets(db, { kinds: KINDS, csv: FAST_CSV, ...options, source: name });
   return summary;
 }
 

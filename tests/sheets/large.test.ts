@@ -10,7 +10,7 @@ import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type CsvServer, startCsvServer } from "../helpers/csv-server.ts";
 import { addSource, pull } from "./helpers.ts";
 import { sheetRows } from "../../shared/sources/sheets/pull-rows.ts";
-import { streamIntoRun } from "../../shared/sources/sheets/pull-stream.ts";
+import { streamIntoRun } from "../../shared/sources/tabular/stream-into-run.ts";
 import { sheetRowMapper } from "../../shared/sources/sheets/sheet-row-mapper.ts";
 
 let t: TestDatabase;

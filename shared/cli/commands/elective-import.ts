@@ -10,7 +10,7 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { DEFAULT_ELECTIVE_SCOPE, importElectiveCsv } from "../../sources/elective/import-elective.ts";
 import { findSheetSource } from "../../sources/sheets/sheet-sources.ts";

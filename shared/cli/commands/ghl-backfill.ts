@@ -2,7 +2,7 @@
  * `ghl:backfill [--full] [--force] [--restart]`: reads every contact of `GHL_LOCATION_ID` into
  * `ghl_data`, resuming from the checkpoint a failed or interrupted run left.
  */
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { parseArgs } from "../args.ts";
 import { ConfigError } from "../../errors.ts";
 import { env } from "../../env.ts";

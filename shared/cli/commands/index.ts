@@ -2,7 +2,7 @@
  * The CLI's commands by name: the core commands in this folder, then the commands each registered
  * source brings (`Source.commands`).
  */
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { sourceCommands } from "../../sources/registry.ts";
 import { migrateCommand } from "./migrate.ts";
 import { replayCommand } from "./replay.ts";

@@ -1,4 +1,4 @@
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { migrate } from "../../db/migrate.ts";
 
 export const migrateCommand: Command = {

@@ -1,4 +1,4 @@
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { replayEvents } from "../../webhooks/inbox.ts";
 import type { WebhookStatus } from "../../db/types.ts";

@@ -1,4 +1,4 @@
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { formatTable } from "../table.ts";
 import { sources } from "../../sources/registry.ts";

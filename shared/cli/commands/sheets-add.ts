@@ -2,7 +2,7 @@
  * `sheets:add --name N --url URL [--kind SHEET|ELECTIVE] [--schedule CRON] [--map email=Email,...]
  * [--enable|--disable]`: creates or updates a `sheet_sources` row and prints what it stored.
  */
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import {
   describeColumnMap,

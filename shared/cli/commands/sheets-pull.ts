@@ -2,7 +2,7 @@
  * `sheets:pull [--source NAME] [--due] [--force]`: pulls every enabled sheet source (or one, or
  * only the due ones) now, to the end, printing the column detection and the outcome of each.
  */
-import type { Command } from "../command.ts";
+import { type Command, tabularKindsOf } from "../../sources/source.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { pullSheets } from "../../sources/sheets/pull-due.ts";
 import type { PullSummary } from "../../sources/sheets/pull.ts";
@@ -16,6 +16,7 @@ export const sheetsPullCommand: Command = {
     if (args.flags.has("source") && !stringFlag(args, "source")) throw new Error("--source needs a name");
     const db = await ctx.db();
     const summaries = await pullSheets(db.kysely, {
+      kinds: tabularKindsOf(ctx.sources),
       source: stringFlag(args, "source"),
       dueOnly: args.flags.has("due"),
       force: args.flags.has("force"),

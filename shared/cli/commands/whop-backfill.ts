@@ -1,4 +1,4 @@
-import type { Command } from "../command.ts";
+import type { Command } from "../../sources/source.ts";
 import { parseArgs, stringFlag } from "../args.ts";
 import { oneLine, UpstreamError } from "../../errors.ts";
 import { WhopApi } from "../../sources/whop/whop-api.ts";

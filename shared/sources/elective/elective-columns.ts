@@ -5,7 +5,7 @@
  * the documentation does not promise, is found by header or, failing that, by content.
  */
 
-import { headerKey } from "../sheets/detect-columns.ts";
+import { headerKey } from "../tabular/detect-columns.ts";
 
 /** The fields of an Elective order this project reads. */
 export type ElectiveField =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RowChunk } from "../sheets/sheet-table.ts";
+import type { RowChunk } from "../tabular/row-chunk.ts";
 import { electiveRowMapper } from "./elective-row-mapper.ts";
 
 const HEADERS = ["Purchase Date", "Customer Name", "Buyer", "Order Total", "Currency", "Status"];

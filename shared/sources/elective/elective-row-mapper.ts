@@ -5,9 +5,9 @@
  */
 
 import { PayloadError } from "../../errors.ts";
-import { type ColumnField, type ColumnMap, headerKey } from "../sheets/detect-columns.ts";
-import { RowHasher } from "../sheets/row-hash.ts";
-import { listHeaders, type RowMapperFactory } from "../sheets/sheet-row-mapper.ts";
+import { type ColumnField, type ColumnMap, headerKey } from "../tabular/detect-columns.ts";
+import { RowHasher } from "../tabular/row-hash.ts";
+import { listHeaders, type RowMapperFactory } from "../tabular/row-mapper.ts";
 import { detectElectiveColumns, type ElectiveColumns, type ElectiveField } from "./elective-columns.ts";
 import { mapElectiveRows } from "./map-elective-row.ts";
 

@@ -13,9 +13,9 @@ import type { Database, SyncStatus } from "../../db/types.ts";
 import { isUnavailable } from "../../db/client.ts";
 import { oneLine, PayloadError } from "../../errors.ts";
 import { SyncRun } from "../../sync/sync-run.ts";
-import { csvRows } from "../sheets/csv-stream.ts";
-import { streamIntoRun } from "../sheets/pull-stream.ts";
-import type { ColumnMap } from "../sheets/detect-columns.ts";
+import { csvRows } from "../tabular/csv-stream.ts";
+import { streamIntoRun } from "../tabular/stream-into-run.ts";
+import type { ColumnMap } from "../tabular/detect-columns.ts";
 import { electiveRowMapper } from "./elective-row-mapper.ts";
 import { electiveTable } from "./table.ts";
 

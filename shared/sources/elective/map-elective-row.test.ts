@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { csvRows } from "../sheets/csv-stream.ts";
-import { RowHasher } from "../sheets/row-hash.ts";
+import { csvRows } from "../tabular/csv-stream.ts";
+import { RowHasher } from "../tabular/row-hash.ts";
 import type { SourceRecord } from "../../sync/record.ts";
 import { detectElectiveColumns } from "./elective-columns.ts";
 import { electiveRowToRecord, mapElectiveRows } from "./map-elective-row.ts";

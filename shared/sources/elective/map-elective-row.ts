@@ -10,13 +10,14 @@
  */
 
 import type { SourceRecord } from "../../sync/record.ts";
-import { currencyOf } from "../sheets/currency-code.ts";
-import { headerKey } from "../sheets/detect-columns.ts";
-import { cellText, type MappedChunk, type SheetRowResult } from "../sheets/map-sheet-row.ts";
-import { parseMoneyCell } from "../sheets/money-cell.ts";
-import { parseSheetDate } from "../sheets/parse-date.ts";
-import { RowHasher, rowHashSync } from "../sheets/row-hash.ts";
-import type { RowChunk } from "../sheets/sheet-table.ts";
+import { currencyOf } from "../tabular/currency-code.ts";
+import { cellText } from "../tabular/cell-text.ts";
+import { headerKey } from "../tabular/detect-columns.ts";
+import { parseMoneyCell } from "../tabular/parse-money-cell.ts";
+import { parseSheetDate } from "../tabular/parse-date.ts";
+import { RowHasher, rowHashSync } from "../tabular/row-hash.ts";
+import type { RowChunk } from "../tabular/row-chunk.ts";
+import type { MappedChunk, RowResult } from "../tabular/row-mapper.ts";
 import type { ElectiveColumns } from "./elective-columns.ts";
 
 /** What an Elective row needs besides its cells. */
@@ -59,7 +60,7 @@ type Parsed = { ok: true; record: Omit<SourceRecord, "key">; identity: Record<st
 export function electiveRowToRecord(
   row: Record<string, unknown>,
   ctx: ElectiveRowContext,
-): Promise<SheetRowResult> {
+): Promise<RowResult> {
   const parsed = parseRow(row, ctx);
   if (!parsed.ok) return Promise.resolve(parsed);
   return Promise.resolve({

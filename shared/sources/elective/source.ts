@@ -4,11 +4,13 @@
  */
 import type { Source } from "../source.ts";
 import { electiveTable } from "./table.ts";
+import { electiveKind } from "./elective-kind.ts";
 import { electiveImportCommand } from "../../cli/commands/elective-import.ts";
 
 export const electiveSource = {
   name: "ELECTIVE",
   table: electiveTable,
   revenueColumn: "elective_usd",
+  tabular: electiveKind,
   commands: { "elective:import": electiveImportCommand },
 } as const satisfies Source;

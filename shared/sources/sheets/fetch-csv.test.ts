@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { UpstreamError } from "../../errors.ts";
-import { csvRows } from "./csv-stream.ts";
+import { csvRows } from "../tabular/csv-stream.ts";
 import { fetchCsv } from "./fetch-csv.ts";
 
 // A local stand-in for Google's export endpoint, behaving as the sources document.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { csvRows } from "./csv-stream.ts";
-import { detectColumns } from "./detect-columns.ts";
+import { csvRows } from "../tabular/csv-stream.ts";
+import { detectColumns } from "../tabular/detect-columns.ts";
 import { mapSheetRows, sheetRowToRecord } from "./map-sheet-row.ts";
-import { rowHash, RowHasher } from "./row-hash.ts";
+import { rowHash, RowHasher } from "../tabular/row-hash.ts";
 
 const SOURCE = "https://docs.google.com/spreadsheets/d/abc/export?format=csv&gid=0";
 const columns = { email: "Email", name: "Name", amount: "Amount", date: "Date", currency: "Currency" };

@@ -3,13 +3,14 @@
  * date the parsers cannot read fails alone, with its row number; the rest of the sheet goes on.
  */
 
-import type { SourceRecord } from "../../sync/record.ts";
-import { currencyOf } from "./currency-code.ts";
-import type { DetectedColumns } from "./detect-columns.ts";
-import { parseMoneyCell } from "./money-cell.ts";
-import { parseSheetDate } from "./parse-date.ts";
-import { RowHasher, rowHashSync } from "./row-hash.ts";
-import type { RowChunk } from "./sheet-table.ts";
+import { cellText } from "../tabular/cell-text.ts";
+import { currencyOf } from "../tabular/currency-code.ts";
+import type { DetectedColumns } from "../tabular/detect-columns.ts";
+import { parseMoneyCell } from "../tabular/parse-money-cell.ts";
+import { parseSheetDate } from "../tabular/parse-date.ts";
+import { RowHasher, rowHashSync } from "../tabular/row-hash.ts";
+import type { RowChunk } from "../tabular/row-chunk.ts";
+import type { MappedChunk, RowResult } from "../tabular/row-mapper.ts";
 
 /** What a row needs besides its cells. */
 export interface SheetRowContext {
@@ -29,17 +30,6 @@ export interface SheetRowContext {
   decimal?: "." | ",";
 }
 
-/** A mapped row, or why it failed. */
-export type SheetRowResult =
-  | { ok: true; record: SourceRecord }
-  | { ok: false; rowNumber: number; reason: string };
-
-/** A chunk mapped: its records and its failed rows. */
-export interface MappedChunk {
-  records: SourceRecord[];
-  failures: { rowNumber: number; reason: string }[];
-}
-
 /**
  * Maps a row: `key` = `rowHash(row, occurrence)`, `scope` = the source URL, email and name as
  * written (name from first + last when there is no name column), `raw` = the row by header,
@@ -53,7 +43,7 @@ export interface MappedChunk {
 export function sheetRowToRecord(
   row: Record<string, unknown>,
   ctx: SheetRowContext,
-): Promise<SheetRowResult> {
+): Promise<RowResult> {
   return Promise.resolve(mapRow(row, rowHashSync(row, ctx.occurrence), ctx, ctx.rowNumber));
 }
 
@@ -74,12 +64,6 @@ export function mapSheetRows(
   return out;
 }
 
-/** A cell as trimmed text; numbers and booleans as written. */
-export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  return String(value).trim();
-}
-
 type MapContext = Pick<SheetRowContext, "sourceUrl" | "columns" | "defaultCurrency" | "dayFirst" | "decimal">;
 
 function mapRow(
@@ -87,9 +71,9 @@ function mapRow(
   key: string,
   ctx: MapContext,
   rowNumber: number,
-): SheetRowResult {
+): RowResult {
   const { columns } = ctx;
-  const fail = (field: string, reason: string): SheetRowResult => ({
+  const fail = (field: string, reason: string): RowResult => ({
     ok: false,
     rowNumber,
     reason: `row ${rowNumber}, ${field}: ${reason}`,

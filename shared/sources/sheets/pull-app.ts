@@ -13,6 +13,7 @@ import { PayloadError } from "../../errors.ts";
 import { requireCronSecret } from "../../http/cron-auth.ts";
 import { readBody } from "../../http/read-body.ts";
 import { errorResponse, json } from "../../http/error-response.ts";
+import type { TabularKind } from "../tabular/tabular-kind.ts";
 import type { PullOptions, PullSummary } from "./pull.ts";
 import { pullSheets, UnknownSheetSourceError } from "./pull-due.ts";
 
@@ -32,15 +33,17 @@ export interface SheetsPullAppOptions {
   db: () => Kysely<Database>;
   /** The bearer secret; default `CRON_SECRET`, read per request. */
   secret?: () => string | undefined;
+  /** The kinds of sheet source the app pulls (`sheetKind`, `electiveKind`). */
+  kinds: readonly TabularKind[];
   /** Pull settings (budget, chunk size, download and Sheets API settings, clock). */
-  pull?: PullOptions;
+  pull?: Omit<PullOptions, "kinds">;
 }
 
 /**
  * Builds the app.
  *
  * @example
- * export const app = createSheetsPullApp({ db: runtimeDb });
+ * export const app = createSheetsPullApp({ db: runtimeDb, kinds: [sheetKind, electiveKind] });
  */
 export function createSheetsPullApp(options: SheetsPullAppOptions): Hono {
   const app = new Hono();
@@ -52,6 +55,7 @@ export function createSheetsPullApp(options: SheetsPullAppOptions): Hono {
     try {
       summaries = await pullSheets(options.db(), {
         ...pull,
+        kinds: options.kinds,
         source,
         dueOnly: source === undefined,
         budgetMs: pull.budgetMs ?? positive("SHEETS_PULL_BUDGET_MS") ?? DEFAULT_PULL_BUDGET_MS,

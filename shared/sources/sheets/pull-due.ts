@@ -88,7 +88,7 @@ export async function dueSheetSources(
  */
 export async function pullSheets(
   db: Kysely<Database>,
-  options: PullSheetsOptions = {},
+  options: PullSheetsOptions,
 ): Promise<PullSummary[]> {
   const now = options.now ?? Date.now;
   const startedAt = options.startedAt ?? now();

@@ -5,11 +5,11 @@
 
 import { ConfigError } from "../../errors.ts";
 import { env } from "../../env.ts";
-import { csvRows } from "./csv-stream.ts";
+import { csvRows } from "../tabular/csv-stream.ts";
 import { fetchCsv, type FetchCsvOptions } from "./fetch-csv.ts";
 import { toCsvSource } from "./google-url.ts";
 import { readSheetRows, type SheetsApiOptions } from "./sheets-api.ts";
-import type { RowChunk } from "./sheet-table.ts";
+import type { RowChunk } from "../tabular/row-chunk.ts";
 
 /** How to reach the rows. */
 export interface SheetRowsOptions {

@@ -16,29 +16,31 @@ import type { Database } from "../../db/types.ts";
 import { isUnavailable } from "../../db/client.ts";
 import { oneLine, PayloadError } from "../../errors.ts";
 import { SyncRun } from "../../sync/sync-run.ts";
-import type { SourceTable } from "../../sync/source-table.ts";
 import {
   type CheckpointClaim,
   claimCheckpoint,
   releaseClaim,
   saveClaimed,
 } from "../../sync/checkpoint-claim.ts";
-import { electiveRowMapper } from "../elective/elective-row-mapper.ts";
-import { electiveTable } from "../elective/table.ts";
 import { sheetRows, type SheetRowsOptions } from "./pull-rows.ts";
-import { SheetChangedError, streamIntoRun, type StreamOutcome, type StreamPosition } from "./pull-stream.ts";
-import { sheetRowMapper } from "./sheet-row-mapper.ts";
-import type { SheetKind } from "./sheet-source-input.ts";
+import {
+  SheetChangedError,
+  streamIntoRun,
+  type StreamOutcome,
+  type StreamPosition,
+} from "../tabular/stream-into-run.ts";
 import { markSheetPulled, type SheetSource } from "./sheet-sources.ts";
 import { type PullSummary, pullSummary } from "./pull-summary.ts";
 import { idleState, sheetPullCheckpointName, type SheetPullState } from "./pull-state.ts";
-import { sheetTable } from "./table.ts";
+import { findTabularKind, type TabularKind } from "../tabular/tabular-kind.ts";
 
 export type { PullSummary, SheetPullState };
 export { sheetPullCheckpointName };
 
 /** Options of a pull. */
 export interface PullOptions extends SheetRowsOptions {
+  /** The kinds of source the pull can read (`sheetKind`, `electiveKind`): the table and mapper of each. */
+  kinds: readonly TabularKind[];
   /** Stop between chunks after this many ms of the invocation (default: read to the end). */
   budgetMs?: number;
   /** When the invocation started (ms, by `now`); the budget counts from here. Default: now. */
@@ -57,11 +59,6 @@ export interface PullOptions extends SheetRowsOptions {
 /** How long an invocation may hold a source's checkpoint without saving it. */
 const CLAIM_SECONDS = 600;
 
-/** The table a kind of source writes. */
-export function sheetTableFor(kind: SheetKind): SourceTable {
-  return kind === "ELECTIVE" ? electiveTable : sheetTable;
-}
-
 class LostClaimError extends Error {}
 
 /**
@@ -70,13 +67,13 @@ class LostClaimError extends Error {}
  * @throws only when the database is unavailable (the run and checkpoint are kept for a resume);
  *   every other failure is a FAILED summary.
  * @example
- * const summary = await pullSheetSource(db, source, { budgetMs: 1000 });
+ * const summary = await pullSheetSource(db, source, { kinds: [sheetKind, electiveKind], budgetMs: 1000 });
  * if (!summary.done) { ... call again later ... }
  */
 export async function pullSheetSource(
   db: Kysely<Database>,
   source: SheetSource,
-  options: PullOptions = {},
+  options: PullOptions,
 ): Promise<PullSummary> {
   const now = options.now ?? Date.now;
   const startedAt = options.startedAt ?? now();
@@ -127,7 +124,7 @@ async function pullClaimed(
     let run: SyncRun | null = null;
     let resume: StreamPosition | undefined;
     if (state.runId && state.url && state.kind) {
-      const open = await SyncRun.resume(db, sheetTableFor(state.kind), state.runId, {
+      const open = await SyncRun.resume(db, findTabularKind(options.kinds, state.kind).table, state.runId, {
         scope: state.url,
         full: true,
       });
@@ -142,7 +139,10 @@ async function pullClaimed(
       }
     }
     if (!run) {
-      run = await SyncRun.start(db, sheetTableFor(source.kind), { scope: source.url, full: true });
+      run = await SyncRun.start(db, findTabularKind(options.kinds, source.kind).table, {
+        scope: source.url,
+        full: true,
+      });
       state = {
         ...idleState(new Date(now()).toISOString(), state.lastSyncLogId),
         runId: run.id,
@@ -153,9 +153,8 @@ async function pullClaimed(
     state = { ...state, slices: state.slices + 1 };
     await save(state);
 
-    const mapperFor = source.kind === "ELECTIVE"
-      ? electiveRowMapper({ scope: source.url, columnMap: source.columnMap })
-      : sheetRowMapper({ scope: source.url, columnMap: source.columnMap });
+    const mapperFor = findTabularKind(options.kinds, source.kind)
+      .rowMapper({ scope: source.url, columnMap: source.columnMap });
     const writer = run;
     let outcome: StreamOutcome;
     try {

@@ -1,42 +1,15 @@
 /**
- * RowMapper: turns the chunks of one sheet into records, after deciding from the header row (and
- * a sample of rows) which column means what. A pull builds one per read, from its first chunk, so
- * the column detection is done once and reported, and identical rows are counted across chunks.
+ * sheetRowMapper: the RowMapper of a logged-sales sheet, deciding from the header row which column
+ * holds the email, name, amount, date and currency. A pull builds one per read, from its first
+ * chunk, so the column detection is done once and reported, and identical rows are counted across
+ * chunks.
  */
 
 import { PayloadError } from "../../errors.ts";
-import type { SourceRecord } from "../../sync/record.ts";
-import type { RecordError } from "../../sync/normalize.ts";
-import { type ColumnMap, detectColumns } from "./detect-columns.ts";
+import { type ColumnMap, detectColumns } from "../tabular/detect-columns.ts";
+import { RowHasher } from "../tabular/row-hash.ts";
+import { listHeaders, type RowMapperFactory } from "../tabular/row-mapper.ts";
 import { mapSheetRows } from "./map-sheet-row.ts";
-import { RowHasher } from "./row-hash.ts";
-import type { RowChunk } from "./sheet-table.ts";
-
-/** A chunk as records, and the rows that could not be mapped (their key when known). */
-export interface MappedRows {
-  records: SourceRecord[];
-  unmapped: RecordError[];
-}
-
-/** Maps the chunks of one read, in order. */
-export interface RowMapper {
-  /** What each field was read from, one line each (`email ← 'E-mail'`), for the operator. */
-  columns: string[];
-  map(chunk: RowChunk<unknown>): MappedRows;
-}
-
-/**
- * Builds the mapper of one read from its first chunk (headers, and rows as a sample).
- *
- * @throws PayloadError with one line when the sheet lacks what the mapper needs.
- */
-export type RowMapperFactory = (first: RowChunk<unknown>) => RowMapper;
-
-/** Headers for a message: the first ten, quoted. */
-export function listHeaders(headers: readonly string[]): string {
-  const shown = headers.slice(0, 10).map((h) => `'${h}'`).join(", ");
-  return headers.length > 10 ? `${shown}, … (${headers.length} columns)` : shown;
-}
 
 /**
  * Remembers the hash of every row, in order, so a row the mapper refused can still be reported

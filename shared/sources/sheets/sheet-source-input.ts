@@ -5,7 +5,7 @@
  */
 
 import { PayloadError } from "../../errors.ts";
-import type { ColumnField, ColumnMap } from "./detect-columns.ts";
+import type { ColumnField, ColumnMap } from "../tabular/detect-columns.ts";
 import { toCsvSource } from "./google-url.ts";
 import { cronProblem } from "./cron-schedule.ts";
 

@@ -4,7 +4,7 @@
  */
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../../db/types.ts";
-import type { ColumnMap } from "./detect-columns.ts";
+import type { ColumnMap } from "../tabular/detect-columns.ts";
 import type { SheetKind } from "./sheet-source-input.ts";
 
 /** A configured source, as the pull reads it. */

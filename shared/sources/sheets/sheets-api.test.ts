@@ -7,7 +7,7 @@ import {
 } from "../../../tests/fixtures/sheets/google-doubles.ts";
 import { apiKeyAuth, type GoogleAuth, serviceAccountAuth } from "./google-auth.ts";
 import { getValues, readSheetRows, type SheetCell } from "./sheets-api.ts";
-import type { RowChunk } from "./sheet-table.ts";
+import type { RowChunk } from "../tabular/row-chunk.ts";
 
 const ID = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms";
 const SALES: Cell[][] = [

@@ -8,7 +8,7 @@ import { envOr } from "../../env.ts";
 import { type A1Range, parseA1Range, rowSlice } from "./a1-range.ts";
 import { fetchWithRetry, type RetryOptions } from "./fetch-retry.ts";
 import { type GoogleAuth, googleAuthFromEnv } from "./google-auth.ts";
-import { isBlankRow, type RowChunk, rowRecord, uniqueHeaders } from "./sheet-table.ts";
+import { isBlankRow, type RowChunk, rowRecord, uniqueHeaders } from "../tabular/row-chunk.ts";
 
 /** A cell as `UNFORMATTED_VALUE` renders it. */
 export type SheetCell = string | number | boolean;

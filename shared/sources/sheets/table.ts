@@ -1,24 +1,10 @@
-import type { SourceTable } from "../../sync/source-table.ts";
 import type { ColumnType, Generated } from "kysely";
-import type { Json, NullableTimestamp, SourceColumns, Timestamp } from "../../db/types.ts";
+import type { NullableTimestamp, Timestamp } from "../../db/types.ts";
+import { type TabularDataTable, tabularTable } from "../tabular/tabular-table.ts";
 import type { SheetKind } from "./sheet-source-input.ts";
 
 /** Rows of pulled sheets, keyed by row hash within the sheet they came from. */
-export const sheetTable: SourceTable = {
-  source: "SHEET",
-  table: "sheet_data",
-  keyColumn: "row_hash",
-  scopeColumn: "source_url",
-  rawColumn: "data",
-  keyedByScope: true,
-};
-
-/** `sheet_data` as the migrations create it. */
-export interface SheetDataTable extends SourceColumns {
-  source_url: string;
-  row_hash: string;
-  data: Json;
-}
+export const sheetTable = tabularTable("SHEET", "sheet_data");
 
 /** `sheet_sources`: one row per pulled sheet (or Elective export link). */
 export interface SheetSourcesTable {
@@ -36,7 +22,7 @@ export interface SheetSourcesTable {
 
 declare module "../../db/types.ts" {
   interface Database {
-    sheet_data: SheetDataTable;
+    sheet_data: TabularDataTable;
     sheet_sources: SheetSourcesTable;
   }
   interface RevenueByUserView {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnLetter, isBlankRow, rowRecord, uniqueHeaders } from "./sheet-table.ts";
+import { columnLetter, isBlankRow, rowRecord, uniqueHeaders } from "./row-chunk.ts";
 
 describe("uniqueHeaders", () => {
   it("names blank headers by column letter and makes repeats unique ignoring case and spacing", () => {

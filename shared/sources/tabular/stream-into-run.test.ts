@@ -2,9 +2,10 @@ import { describe, expect, it } from "vitest";
 import { PayloadError } from "../../errors.ts";
 import type { SourceRecord } from "../../sync/record.ts";
 import type { RecordError } from "../../sync/normalize.ts";
-import { SheetChangedError, streamIntoRun } from "./pull-stream.ts";
-import { sheetRowMapper } from "./sheet-row-mapper.ts";
-import type { RowChunk } from "./sheet-table.ts";
+import type { RowChunk } from "./row-chunk.ts";
+import { RowHasher } from "./row-hash.ts";
+import type { RowMapperFactory } from "./row-mapper.ts";
+import { SheetChangedError, streamIntoRun } from "./stream-into-run.ts";
 
 const HEADERS = ["Email", "Amount"];
 const rows = (emails: string[]) => emails.map((email) => ({ Email: email, Amount: "$1.00" }));
@@ -27,7 +28,24 @@ function chunks(emails: string[], size: number) {
   return { iterable: gen(), state };
 }
 
-const mapper = sheetRowMapper({ scope: "s", columnMap: {} });
+/** A mapper as a source builds one: columns reported once, one hasher for the whole read. */
+const mapper: RowMapperFactory = () => {
+  const hasher = new RowHasher();
+  return {
+    columns: ["email ← 'Email'", "amount ← 'Amount'"],
+    map: (chunk) => ({
+      records: chunk.rows.map((row) => ({
+        key: hasher.hash(row),
+        scope: "s",
+        email: String(row.Email),
+        name: null,
+        raw: row,
+        changedAt: null,
+      })),
+      unmapped: [],
+    }),
+  };
+};
 const EMAILS = ["a@x.io", "b@x.io", "a@x.io", "c@x.io", "d@x.io", "a@x.io", "e@x.io"];
 
 function collector() {

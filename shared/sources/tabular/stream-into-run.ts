@@ -8,8 +8,8 @@
 
 import type { SourceRecord } from "../../sync/record.ts";
 import type { RecordError } from "../../sync/normalize.ts";
-import type { RowMapper, RowMapperFactory } from "./sheet-row-mapper.ts";
-import type { RowChunk } from "./sheet-table.ts";
+import type { RowMapper, RowMapperFactory } from "./row-mapper.ts";
+import type { RowChunk } from "./row-chunk.ts";
 import { KeyTally } from "./key-tally.ts";
 
 /** Where a sliced read stands: data rows already written, and their tally. */

@@ -5,7 +5,7 @@
 
 import { CsvError, parse } from "csv-parse";
 import { PayloadError } from "../../errors.ts";
-import { isBlankRow, type RowChunk, rowRecord, uniqueHeaders } from "./sheet-table.ts";
+import { isBlankRow, type RowChunk, rowRecord, uniqueHeaders } from "./row-chunk.ts";
 
 /** How to read a CSV body. */
 export interface CsvRowsOptions {

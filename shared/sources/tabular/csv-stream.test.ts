@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { PayloadError } from "../../errors.ts";
 import { csvRows } from "./csv-stream.ts";
 import { RowHasher } from "./row-hash.ts";
-import type { RowChunk } from "./sheet-table.ts";
+import type { RowChunk } from "./row-chunk.ts";
 
 const SALES = readFileSync(new URL("../../../tests/fixtures/sheets/sales.csv", import.meta.url));
 
