@@ -10,6 +10,7 @@ const app = createScheduledApp({
   secret: () => SECRET,
   run: async (body) => {
     calls.push(body);
+    await Promise.resolve(); // the work of a real function is asynchronous
     if (body.source === "upstream") throw new UpstreamError("Whop answered 500 three times", 500);
     if (body.source === "down") throw new UnavailableError("the database cannot be reached now; retry");
     return { done: true, ...body };
