@@ -27,8 +27,25 @@ export function backoffDelay(
   baseMs = 500,
   capMs = 20_000,
 ): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  const ceiling = backoffCeiling(attempt, baseMs, capMs);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Backoff before retry number `attempt` with "full jitter": a random share of the whole
+ * `min(capMs, baseMs * 2^(attempt-1))`, which spreads clients furthest apart but may retry at once.
+ */
+export function fullJitterDelay(
+  attempt: number,
+  random: () => number = Math.random,
+  baseMs = 500,
+  capMs = 20_000,
+): number {
+  return Math.floor(random() * backoffCeiling(attempt, baseMs, capMs));
+}
+
+function backoffCeiling(attempt: number, baseMs: number, capMs: number): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
 /**
