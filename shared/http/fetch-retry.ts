@@ -6,7 +6,7 @@
  */
 
 import { oneLine, UpstreamError } from "../errors.ts";
-import { backoffDelay, fullJitterDelay, parseRetryAfter, retryAfterMs } from "./retry-delay.ts";
+import { backoffDelay, parseRetryAfter, retryAfterMs } from "./retry-delay.ts";
 
 /** Paces requests that share a budget, such as a per-location sliding window. */
 export interface RateLimitGate {
@@ -115,9 +115,9 @@ export function duration(ms: number): string {
 /**
  * Fetches `url` until an answer the policy does not retry, and resolves with it (its body unread,
  * or buffered with `bufferBody`); the caller reads any 2xx–4xx it gets. `io.signal` aborts the
- * whole call (`init.signal` is not read). Otherwise throws the policy's
- * `giveUp` error when retries run out, a requested wait is too long, a 429 says the quota is
- * spent, or an attempt times out that the policy does not retry.
+ * whole call, waits included, and its reason is rethrown unchanged (`init.signal` is not read).
+ * Otherwise throws the policy's `giveUp` error when retries run out, a requested wait is too long,
+ * a 429 says the quota is spent, or an attempt times out that the policy does not retry.
  *
  * @example
  * const response = await fetchWithRetry("the Sheets API", url, { headers }, googleRetryPolicy());
@@ -154,8 +154,9 @@ export async function fetchWithRetry(
 
     // Free the connection before waiting; the body of a 429 or 503 is not needed.
     await response?.body?.cancel().catch(() => {});
-    const wait = asked ??
-      backoff(attempt, policy, io) + (status === 429 ? policy.rateLimitCooldownMs ?? 0 : 0);
+    const { baseMs, capMs, jitter } = policy.backoff;
+    const cooldown = status === 429 ? policy.rateLimitCooldownMs ?? 0 : 0;
+    const wait = asked ?? backoffDelay(attempt, io.random, baseMs, capMs, jitter) + cooldown;
     // A shared limiter holds every request that spends the same budget, not just this one.
     if (status === 429 && policy.limiter) policy.limiter.pause(wait);
     else await (io.sleep ?? sleep)(wait, io.signal);
@@ -243,10 +244,4 @@ function askedWait(response: Response, policy: RetryPolicy, io: RetryIO): number
   return policy.retryAfter.readMs
     ? retryAfterMs(response.headers, now)
     : parseRetryAfter(response.headers.get("retry-after"), now);
-}
-
-function backoff(attempt: number, policy: RetryPolicy, io: RetryIO): number {
-  const { baseMs, capMs, jitter } = policy.backoff;
-  const delay = jitter === "full" ? fullJitterDelay : backoffDelay;
-  return delay(attempt, io.random ?? Math.random, baseMs, capMs);
 }

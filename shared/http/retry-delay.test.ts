@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { backoffDelay, fullJitterDelay, parseRetryAfter, retryAfterMs } from "./retry-delay.ts";
+import { backoffDelay, parseRetryAfter, retryAfterMs } from "./retry-delay.ts";
 
 describe("parseRetryAfter", () => {
   const now = Date.parse("2025-01-28T15:00:00Z");
@@ -45,6 +45,14 @@ describe("backoffDelay", () => {
   });
 });
 
+describe("backoffDelay with full jitter", () => {
+  it("draws from zero up to the doubling ceiling, capped", () => {
+    expect([1, 2, 3].map((n) => backoffDelay(n, () => 0.99, 100, 30_000, "full"))).toEqual([99, 198, 396]);
+    expect(backoffDelay(30, () => 0.5, 100, 30_000, "full")).toBe(15_000);
+    expect(backoffDelay(4, () => 0, 100, 30_000, "full")).toBe(0);
+  });
+});
+
 describe("retryAfterMs", () => {
   it("ignores values that are neither seconds nor a date, and clamps past dates to zero", () => {
     const now = Date.UTC(2026, 0, 1);
@@ -53,13 +61,5 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs(new Headers({ "retry-after": new Date(now - 10_000).toUTCString() }), now)).toBe(0);
     expect(retryAfterMs(new Headers({ "retry-after": "1.5" }), now)).toBe(1500);
     expect(retryAfterMs(new Headers(), now)).toBeNull();
-  });
-});
-
-describe("fullJitterDelay", () => {
-  it("draws from zero up to the doubling ceiling, capped", () => {
-    expect([1, 2, 3].map((n) => fullJitterDelay(n, () => 0.99, 100, 30_000))).toEqual([99, 198, 396]);
-    expect(fullJitterDelay(30, () => 0.5, 100, 30_000)).toBe(15_000);
-    expect(fullJitterDelay(4, () => 0, 100, 30_000)).toBe(0);
   });
 });
