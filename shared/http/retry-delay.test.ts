@@ -45,6 +45,14 @@ describe("backoffDelay", () => {
   });
 });
 
+describe("backoffDelay with full jitter", () => {
+  it("draws from zero up to the doubling ceiling, capped", () => {
+    expect([1, 2, 3].map((n) => backoffDelay(n, () => 0.99, 100, 30_000, "full"))).toEqual([99, 198, 396]);
+    expect(backoffDelay(30, () => 0.5, 100, 30_000, "full")).toBe(15_000);
+    expect(backoffDelay(4, () => 0, 100, 30_000, "full")).toBe(0);
+  });
+});
+
 describe("retryAfterMs", () => {
   it("ignores values that are neither seconds nor a date, and clamps past dates to zero", () => {
     const now = Date.UTC(2026, 0, 1);

@@ -17,17 +17,21 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | n
 }
 
 /**
- * Backoff before retry number `attempt` (1 for the first retry): half of
- * `min(capMs, baseMs * 2^(attempt-1))` plus a random share of the other half ("equal jitter"),
- * so the wait grows and never collapses to zero.
+ * Backoff before retry number `attempt` (1 for the first retry), under the ceiling
+ * `min(capMs, baseMs * 2^(attempt-1))`. With `equal` jitter (the default) it is half the ceiling
+ * plus a random share of the other half, so the wait grows and never collapses to zero; with
+ * `full` jitter it is a random share of the whole ceiling, which spreads clients furthest apart
+ * but may retry at once.
  */
 export function backoffDelay(
   attempt: number,
   random: () => number = Math.random,
   baseMs = 500,
   capMs = 20_000,
+  jitter: "equal" | "full" = "equal",
 ): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  if (jitter === "full") return Math.floor(random() * ceiling);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 

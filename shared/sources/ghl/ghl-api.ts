@@ -5,8 +5,9 @@
  */
 
 import { env } from "../../env.ts";
-import { ConfigError, oneLine, UpstreamError } from "../../errors.ts";
-import { backoffDelay, parseRetryAfter } from "../../http/retry-delay.ts";
+import { ConfigError, UpstreamError } from "../../errors.ts";
+import { fetchWithRetry, type RetryPolicy } from "../../http/fetch-retry.ts";
+import { ghlAnswered, ghlRetryPolicy, type GhlRetrySettings } from "./ghl-retry-policy.ts";
 import { SlidingWindowLimiter } from "./sliding-window-limiter.ts";
 
 /** HighLevel's API base when `GHL_API_BASE` is unset. */
@@ -33,7 +34,7 @@ export interface GhlContactsPage {
 }
 
 /** Options of a `GhlApi`; everything but the token is injectable for tests. */
-export interface GhlApiOptions {
+export interface GhlApiOptions extends GhlRetrySettings {
   /** A Private Integration Token (`pit-…`) or an OAuth access token with `contacts.readonly`. */
   token: string;
   /** Default: `GHL_API_BASE`, else `GHL_API_BASE_DEFAULT`. */
@@ -44,12 +45,6 @@ export interface GhlApiOptions {
   now?: () => number;
   /** In [0, 1), for backoff jitter. */
   random?: () => number;
-  /** Attempts per request, the first included. Default 5. */
-  maxAttempts?: number;
-  /** Per-attempt timeout. Default 30 s. */
-  timeoutMs?: number;
-  /** A longer `Retry-After` than this fails the request instead of stalling the run. Default 60 s. */
-  maxRetryAfterMs?: number;
   /** Share one limiter between clients of the same location. */
   limiter?: SlidingWindowLimiter;
 }
@@ -69,26 +64,15 @@ export interface GhlApiOptions {
 export class GhlApi {
   readonly #token: string;
   readonly #baseUrl: string;
-  readonly #fetch: typeof fetch;
-  readonly #sleep: (ms: number) => Promise<void>;
-  readonly #now: () => number;
-  readonly #random: () => number;
-  readonly #maxAttempts: number;
-  readonly #timeoutMs: number;
-  readonly #maxRetryAfterMs: number;
-  readonly #limiter: SlidingWindowLimiter;
+  readonly #options: GhlApiOptions;
+  readonly #policy: RetryPolicy;
 
   constructor(options: GhlApiOptions) {
     this.#token = options.token;
     this.#baseUrl = (options.baseUrl ?? env("GHL_API_BASE") ?? GHL_API_BASE_DEFAULT).replace(/\/+$/, "");
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.#now = options.now ?? Date.now;
-    this.#random = options.random ?? Math.random;
-    this.#maxAttempts = Math.max(1, options.maxAttempts ?? 5);
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
-    this.#limiter = options.limiter ?? new SlidingWindowLimiter({ now: this.#now, sleep: this.#sleep });
+    this.#options = options;
+    const limiter = options.limiter ?? new SlidingWindowLimiter({ now: options.now, sleep: options.sleep });
+    this.#policy = ghlRetryPolicy(options, limiter);
   }
 
   /**
@@ -128,85 +112,26 @@ export class GhlApi {
     return page;
   }
 
-  /** GETs `path` and returns its JSON object, retrying what a retry can fix. */
+  /** GETs `path` and returns its JSON object, retrying what a retry can fix (`ghlRetryPolicy`). */
   async #get(path: string, query: URLSearchParams): Promise<Record<string, unknown>> {
-    const url = `${this.#baseUrl}${path}?${query}`;
     const what = `HighLevel GET ${path}`;
-    for (let attempt = 1;; attempt++) {
-      const last = attempt >= this.#maxAttempts;
-      await this.#limiter.acquire();
-
-      let response: Response;
-      try {
-        response = await this.#fetchOnce(url);
-      } catch (error) {
-        if (last) {
-          throw new UpstreamError(`${what} failed after ${attempt} attempts: ${networkReason(error)}`);
-        }
-        await this.#sleep(backoffDelay(attempt, this.#random));
-        continue;
-      }
-      this.#limiter.observe(response.headers);
-
-      if (response.ok) {
-        const json = await response.json().catch(() => null);
-        if (!isRecord(json)) {
-          throw new UpstreamError(`${what} answered ${response.status} without a JSON object`);
-        }
-        return json;
-      }
-
-      const detail = await errorDetail(response);
-      const status = response.status;
-      const failed = `${what} answered ${status}${detail}`;
-      if (status === 429) {
-        if (response.headers.get("X-RateLimit-Daily-Remaining")?.trim() === "0") {
-          throw new UpstreamError(
-            `${what} answered 429: the daily API limit for this location is used up`,
-            status,
-          );
-        }
-        const retryAfter = parseRetryAfter(response.headers.get("Retry-After"), this.#now());
-        if (retryAfter !== null && retryAfter > this.#maxRetryAfterMs) {
-          throw new UpstreamError(
-            `${failed}; Retry-After ${Math.ceil(retryAfter / 1000)} s is too long to wait`,
-            status,
-          );
-        }
-        if (last) throw new UpstreamError(`${failed} after ${attempt} attempts`, status);
-        const wait = retryAfter ?? backoffDelay(attempt, this.#random);
-        // Pausing the limiter (not just this loop) holds every request sharing it.
-        this.#limiter.pause(wait);
-        continue;
-      }
-      if (status >= 500 || status === 408) {
-        if (last) throw new UpstreamError(`${failed} after ${attempt} attempts`, status);
-        await this.#sleep(backoffDelay(attempt, this.#random));
-        continue;
-      }
-      // 400, 401, 403, 404, 422, ...: the same request will fail the same way.
-      throw new UpstreamError(failed, status);
-    }
-  }
-
-  async #fetchOnce(url: string): Promise<Response> {
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new Error(`no answer within ${this.#timeoutMs} ms`)),
-      this.#timeoutMs,
+    const headers = {
+      Authorization: `Bearer ${this.#token}`,
+      Version: GHL_API_VERSION,
+      Accept: "application/json",
+    };
+    const response = await fetchWithRetry(
+      what,
+      `${this.#baseUrl}${path}?${query}`,
+      { headers },
+      this.#policy,
+      this.#options,
     );
-    try {
-      return await this.#fetch(url, {
-        headers: {
-          Authorization: `Bearer ${this.#token}`,
-          Version: GHL_API_VERSION,
-          Accept: "application/json",
-        },
-        signal: controller.signal,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+    // 400, 401, 403, 404, 422, ...: the same request will fail the same way.
+    if (!response.ok) throw new UpstreamError(await ghlAnswered(what, response), response.status);
+    const json = await response.json().catch(() => null);
+    if (!isRecord(json)) throw new UpstreamError(`${what} answered ${response.status} without a JSON object`);
+    return json;
   }
 }
 
@@ -238,29 +163,6 @@ function cursorOf(meta: Record<string, unknown>): GhlContactsCursor | null {
     return null;
   }
   return { startAfterId: id, startAfter };
-}
-
-/** A network failure in one line: fetch's message plus the system code it wraps (`ECONNREFUSED`). */
-function networkReason(error: unknown): string {
-  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return typeof code === "string" ? `${oneLine(error)} (${code})` : oneLine(error);
-}
-
-/** `": <message>"` from an error body (HighLevel sends `{ statusCode, message }`), else `""`. */
-async function errorDetail(response: Response): Promise<string> {
-  const text = await response.text().catch(() => "");
-  let message: unknown = text;
-  try {
-    const json = JSON.parse(text);
-    if (isRecord(json)) {
-      message = Array.isArray(json.message) ? json.message.join(", ") : json.message ?? json.error;
-    }
-  } catch {
-    // Not JSON (a gateway's HTML page, say): the status says enough.
-    message = /^\s*</.test(text) ? "" : text;
-  }
-  const line = typeof message === "string" ? oneLine(message.trim()).slice(0, 200) : "";
-  return line === "" ? "" : `: ${line}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

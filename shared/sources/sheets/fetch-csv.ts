@@ -4,10 +4,11 @@
  */
 
 import { UpstreamError } from "../../errors.ts";
-import { duration, fetchWithRetry, type RetryOptions } from "./fetch-retry.ts";
+import { duration } from "../../http/fetch-retry.ts";
+import { fetchWithGoogleRetry, type GoogleRetryOptions } from "./google-retry-policy.ts";
 
 /** How to download: the retry settings; `timeoutMs` also bounds any silence while the body streams. */
-export type FetchCsvOptions = RetryOptions;
+export type FetchCsvOptions = GoogleRetryOptions;
 
 const CSV_TYPES = new Set([
   "text/csv",
@@ -34,7 +35,7 @@ const NOT_SHARED = "the sheet is not shared publicly: Google answered with an HT
 export async function fetchCsv(url: string, opts: FetchCsvOptions = {}): Promise<ReadableStream<Uint8Array>> {
   const google = /(^|\.)(google|googleusercontent)\.com$/.test(new URL(url).hostname);
   const what = google ? "Google" : "the CSV URL";
-  const response = await fetchWithRetry(what, url, {
+  const response = await fetchWithGoogleRetry(what, url, {
     redirect: "follow",
     headers: { accept: "text/csv, text/plain;q=0.9, */*;q=0.1" },
   }, opts);

@@ -7,7 +7,7 @@
 import { ConfigError, oneLine, UpstreamError } from "../../errors.ts";
 import { env } from "../../env.ts";
 import { fromBase64, toBase64Url, utf8 } from "../../crypto/encoding.ts";
-import { fetchWithRetry, type RetryOptions } from "./fetch-retry.ts";
+import { fetchWithGoogleRetry, type GoogleRetryOptions } from "./google-retry-policy.ts";
 
 /** The read-only Sheets scope: this project never writes to a sheet. */
 export const SHEETS_READONLY_SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly";
@@ -38,7 +38,7 @@ export interface ServiceAccountOptions {
   /** Milliseconds since the epoch (tests move the clock). */
   now?: () => number;
   /** Retry settings for the token request. */
-  retry?: RetryOptions;
+  retry?: GoogleRetryOptions;
 }
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -139,7 +139,7 @@ export function serviceAccountAuth(account: ServiceAccount, opts: ServiceAccount
       audience: tokenUrl,
       nowSeconds: Math.floor(issuedAt / 1000),
     });
-    const response = await fetchWithRetry("Google's token endpoint", tokenUrl, {
+    const response = await fetchWithGoogleRetry("Google's token endpoint", tokenUrl, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion }),

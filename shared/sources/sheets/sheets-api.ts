@@ -6,7 +6,7 @@
 import { PayloadError, UpstreamError } from "../../errors.ts";
 import { envOr } from "../../env.ts";
 import { type A1Range, parseA1Range, rowSlice } from "./a1-range.ts";
-import { fetchWithRetry, type RetryOptions } from "./fetch-retry.ts";
+import { fetchWithGoogleRetry, type GoogleRetryOptions } from "./google-retry-policy.ts";
 import { type GoogleAuth, googleAuthFromEnv } from "./google-auth.ts";
 import { isBlankRow, type RowChunk, rowRecord, uniqueHeaders } from "../tabular/row-chunk.ts";
 
@@ -14,7 +14,7 @@ import { isBlankRow, type RowChunk, rowRecord, uniqueHeaders } from "../tabular/
 export type SheetCell = string | number | boolean;
 
 /** How to reach the API. */
-export interface SheetsApiOptions extends RetryOptions {
+export interface SheetsApiOptions extends GoogleRetryOptions {
   /** Credentials (default: from the environment, built once per process). */
   auth?: GoogleAuth;
   /** API origin (default `GOOGLE_SHEETS_API_BASE`, else `https://sheets.googleapis.com`). */
@@ -57,7 +57,7 @@ export async function getValues(
     url.searchParams.set("majorDimension", "ROWS");
     const headers = new Headers({ accept: "application/json" });
     await auth.authorize(url, headers);
-    const response = await fetchWithRetry(what, url, { headers }, opts);
+    const response = await fetchWithGoogleRetry(what, url, { headers }, opts);
     const body = await response.json().catch(() => null) as
       | { range?: string; values?: SheetCell[][]; error?: { message?: string } }
       | null;

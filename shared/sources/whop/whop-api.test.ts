@@ -201,6 +201,27 @@ describe("WhopApi.listPage", () => {
     expect(sleeps).toEqual([50]);
   });
 
+  it("retries a page whose body breaks off mid-way, like a failed connect", async () => {
+    script.push((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "400" });
+      res.write('{"data":[{"id":"pay_1"');
+      setTimeout(() => res.destroy(), 10);
+    });
+    const { api, sleeps } = client({ maxAttempts: 2 });
+    expect((await api.listPage("payments")).data).toHaveLength(5);
+    expect(requests).toHaveLength(2);
+    expect(sleeps).toEqual([50]);
+
+    script.push((_req, res) => {
+      res.writeHead(503, { "content-length": "400" });
+      res.write("{");
+      setTimeout(() => res.destroy(), 10);
+    });
+    const error = await upstreamError(client({ maxAttempts: 1 }).api.listPage("payments"));
+    expect(error.message).toMatch(/^GET \/payments failed reading the body: .*\(gave up after 1 attempts\)$/);
+    expect(error.status).toBe(503);
+  });
+
   it("infers a next page from the cursor when page_info has no has_next_page", async () => {
     script.push((_req, res) => json(res, 200, { data: [{ id: "a" }], page_info: { end_cursor: "c1" } }));
     script.push((_req, res) => json(res, 200, { data: [{ id: "b" }], page_info: { has_next_page: true } }));

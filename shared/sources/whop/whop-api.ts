@@ -4,9 +4,10 @@
  * Checkpoints and the page loop belong to the caller (sources.md 2.4).
  */
 
-import { retryAfterMs } from "../../http/retry-delay.ts";
+import { fetchWithRetry, type RetryPolicy } from "../../http/fetch-retry.ts";
 import { env } from "../../env.ts";
-import { ConfigError, oneLine, UpstreamError } from "../../errors.ts";
+import { ConfigError, UpstreamError } from "../../errors.ts";
+import { whopAnswered, whopRetryPolicy, type WhopRetrySettings } from "./whop-retry-policy.ts";
 
 /** Whop's production API; the sandbox is `https://sandbox-api.whop.com/api/v1`. */
 export const DEFAULT_WHOP_API_BASE = "https://api.whop.com/api/v1";
@@ -41,7 +42,7 @@ export interface WhopListOptions {
 }
 
 /** How the client is built; everything but the key has a default, and everything is injectable. */
-export interface WhopApiOptions {
+export interface WhopApiOptions extends WhopRetrySettings {
   apiKey: string;
   /** Default `WHOP_API_BASE` from the environment, else `DEFAULT_WHOP_API_BASE`. */
   baseUrl?: string;
@@ -49,28 +50,9 @@ export interface WhopApiOptions {
   companyId?: string;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
-  /** Attempts per call, the first included (default 5). */
-  maxAttempts?: number;
-  /** First backoff ceiling; it doubles per attempt up to `maxDelayMs` (defaults 1 s, 30 s). */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  /**
-   * The wait before retrying a 429 that names no delay (default 60 s, plus jitter): the legacy API
-   * cools down for 60 s and v1's limits are unpublished (sources.md 2.4).
-   */
-  rateLimitDelayMs?: number;
-  /** A server-requested wait above this fails the call instead of sleeping (default 120 s). */
-  maxRetryAfterMs?: number;
-  /** Per-attempt timeout (default 30 s). */
-  timeoutMs?: number;
   /** Source of jitter in [0, 1) and of the current time (for `Retry-After` dates); for tests. */
   random?: () => number;
   now?: () => number;
-}
-
-/** A failure worth retrying, with the delay the server asked for, if any. */
-class Retryable {
-  constructor(readonly reason: string, readonly retryAfterMs: number | null, readonly status?: number) {}
 }
 
 /**
@@ -88,16 +70,14 @@ export class WhopApi {
   readonly baseUrl: string;
   readonly #apiKey: string;
   readonly #options: WhopApiOptions;
-  readonly #fetch: typeof fetch;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #policy: RetryPolicy;
 
   constructor(options: WhopApiOptions) {
     if (!options.apiKey) throw new ConfigError("WHOP_API_KEY is not set");
     this.#apiKey = options.apiKey;
     this.#options = options;
     this.baseUrl = (options.baseUrl ?? env("WHOP_API_BASE") ?? DEFAULT_WHOP_API_BASE).replace(/\/+$/, "");
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#policy = whopRetryPolicy(options);
   }
 
   /** A client from `WHOP_API_KEY`, `WHOP_COMPANY_ID` and `WHOP_API_BASE`; `overrides` win. */
@@ -128,79 +108,25 @@ export class WhopApi {
     return toPage(body, `GET /${resource}`);
   }
 
-  /** GET with retries; the parsed JSON body of the first 2xx. */
+  /** GET with retries (`whopRetryPolicy`); the parsed JSON body of the first 2xx. */
   async #getJson(url: URL, what: string): Promise<unknown> {
-    const maxAttempts = Math.max(1, this.#options.maxAttempts ?? 5);
-    for (let attempt = 1;; attempt++) {
-      const outcome = await this.#attempt(url, what);
-      if (!(outcome instanceof Retryable)) return outcome;
-      if (attempt >= maxAttempts) {
-        throw new UpstreamError(`${outcome.reason} (gave up after ${attempt} attempts)`, outcome.status);
-      }
-      const limit = this.#options.maxRetryAfterMs ?? 120_000;
-      if (outcome.retryAfterMs !== null && outcome.retryAfterMs > limit) {
-        throw new UpstreamError(
-          `${outcome.reason}; Whop asks to wait ${Math.ceil(outcome.retryAfterMs / 1000)} s, over the ${
-            limit / 1000
-          } s limit`,
-          429,
-        );
-      }
-      await this.#sleep(this.#delay(attempt, outcome));
-    }
-  }
-
-  /** One request: the parsed body, a `Retryable`, or a thrown `UpstreamError` for what retries cannot fix. */
-  async #attempt(url: URL, what: string): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        headers: {
-          authorization: `Bearer ${this.#apiKey}`,
-          "api-version-date": WHOP_API_VERSION_DATE,
-          accept: "application/json",
-        },
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 30_000),
-      });
-    } catch (error) {
-      return new Retryable(`${what} failed: ${networkReason(error)}`, null);
-    }
-
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      // The connection broke mid-body: as transient as a failed connect.
-      return new Retryable(`${what} failed reading the body: ${networkReason(error)}`, null, response.status);
-    }
+    const headers = {
+      authorization: `Bearer ${this.#apiKey}`,
+      "api-version-date": WHOP_API_VERSION_DATE,
+      accept: "application/json",
+    };
+    // The policy buffers the body, so reading it here cannot fail on the network.
+    const response = await fetchWithRetry(what, url, { headers }, this.#policy, this.#options);
+    const text = await response.text();
     const status = response.status;
-    if (status === 429 || status === 408 || status >= 500) {
-      const hint = retryAfterMs(response.headers, this.#options.now?.() ?? Date.now());
-      return new Retryable(`${what} answered ${status}${describe(text)}`, hint, status);
-    }
     if (status === 401) throw new UpstreamError(`Whop rejected the API key (401 on ${what})`, 401);
-    if (status < 200 || status >= 300) {
-      throw new UpstreamError(`${what} answered ${status}${describe(text)}`, status);
-    }
+    if (status < 200 || status >= 300) throw new UpstreamError(whopAnswered(what, status, text), status);
     try {
       return JSON.parse(text);
     } catch {
       const type = response.headers.get("content-type") ?? "no content type";
       throw new UpstreamError(`${what} answered ${status} with a non-JSON body (${type})`, status);
     }
-  }
-
-  /**
-   * The server's delay when it named one; otherwise exponential backoff with full jitter (a random
-   * wait up to the doubling ceiling, so many clients do not retry in step), on top of a fixed
-   * cool-down for an unexplained 429.
-   */
-  #delay(attempt: number, outcome: Retryable): number {
-    if (outcome.retryAfterMs !== null) return outcome.retryAfterMs;
-    const base = this.#options.baseDelayMs ?? 1_000;
-    const ceiling = Math.min(this.#options.maxDelayMs ?? 30_000, base * 2 ** (attempt - 1));
-    const jitter = Math.floor((this.#options.random ?? Math.random)() * ceiling);
-    return (outcome.status === 429 ? this.#options.rateLimitDelayMs ?? 60_000 : 0) + jitter;
   }
 }
 
@@ -220,24 +146,4 @@ function toPage(body: unknown, what: string): WhopPage {
     throw new UpstreamError(`${what} said has_next_page without an end_cursor`);
   }
   return { data: object.data, endCursor, hasNextPage };
-}
-
-/** `: <message>` from a JSON error body (Whop's `{ message }` or `{ error: { message } }`), else "". */
-function describe(text: string): string {
-  try {
-    const body = JSON.parse(text) as { message?: unknown; error?: { message?: unknown } | string };
-    const message = typeof body.error === "object" ? body.error?.message : body.error ?? body.message;
-    return typeof message === "string" && message !== "" ? `: ${oneLine(message).slice(0, 200)}` : "";
-  } catch {
-    return ""; // An HTML error page says nothing a log line needs.
-  }
-}
-
-function networkReason(error: unknown): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
-    return "timed out";
-  }
-  const cause = error instanceof Error ? (error as Error & { cause?: { code?: unknown } }).cause : undefined;
-  const code = cause && typeof cause.code === "string" ? ` (${cause.code})` : "";
-  return `${oneLine(error)}${code}`;
 }
