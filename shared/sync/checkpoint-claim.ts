@@ -15,6 +15,17 @@ export interface CheckpointClaim<T> {
   state: T | null;
 }
 
+/**
+ * The claim on a checkpoint ran out and another holder took the checkpoint over: this holder must
+ * stop without touching the state or the run, which the new holder now carries on.
+ */
+export class ClaimLostError extends Error {
+  constructor(readonly checkpoint: string) {
+    super(`lost the claim on checkpoint ${checkpoint}: another run took it over`);
+    this.name = "ClaimLostError";
+  }
+}
+
 /** The fields a claim adds to the stored state; they are stripped from what callers see. */
 const CLAIM_FIELDS = ["claimToken", "claimedUntil"] as const;
 
@@ -54,7 +65,8 @@ export async function claimCheckpoint<T>(
 /**
  * Replaces the state of a held checkpoint and renews the claim for `seconds`.
  *
- * @throws Error when the claim was lost (it ran out and another holder took the checkpoint).
+ * @throws ClaimLostError when the claim was lost (it ran out and another holder took the
+ *   checkpoint); a database that cannot be reached throws its own error.
  */
 export async function saveClaimed<T>(
   db: Kysely<Database>,
@@ -69,9 +81,23 @@ export async function saveClaimed<T>(
                                       'claimedUntil', now() + make_interval(secs => ${seconds}))
      where name = ${claim.name} and state ->> 'claimToken' = ${claim.token}`.execute(db);
   if (Number(result.numAffectedRows ?? 0) === 0) {
-    throw new Error(`lost the claim on checkpoint ${claim.name}: another run took it over`);
+    throw new ClaimLostError(claim.name);
   }
   claim.state = state;
+}
+
+/**
+ * Deletes a held checkpoint, state and all: the work it tracked is over and the next call starts
+ * afresh.
+ *
+ * @throws ClaimLostError when the claim was lost.
+ */
+export async function forgetClaimed(db: Kysely<Database>, claim: CheckpointClaim<unknown>): Promise<void> {
+  const result = await sql`
+    delete from sync_checkpoints where name = ${claim.name} and state ->> 'claimToken' = ${claim.token}`
+    .execute(db);
+  if (Number(result.numAffectedRows ?? 0) === 0) throw new ClaimLostError(claim.name);
+  claim.state = null;
 }
 
 /** Gives the checkpoint up, keeping its state; a claim already lost is left alone. */

@@ -222,7 +222,8 @@ export class SyncRun {
     return { ...totals, status: "FAILED", syncLogId: this.id };
   }
 
-  private async totals(): Promise<SyncCounts> {
+  /** The run's counts so far, as its log holds them. */
+  async totals(): Promise<SyncCounts> {
     const log = await this.db.selectFrom("sync_logs")
       .select(["created", "updated", "unchanged", "deleted", "failed", "errors"])
       .where("id", "=", this.id).executeTakeFirstOrThrow();

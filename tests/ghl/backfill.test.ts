@@ -11,7 +11,7 @@ import {
 } from "../../shared/sources/ghl/backfill.ts";
 import { createGhlBackfillApp } from "../../shared/sources/ghl/backfill-app.ts";
 import { claimCheckpoint, releaseClaim } from "../../shared/sync/checkpoint-claim.ts";
-import { loadCheckpoint } from "../../shared/sync/checkpoint.ts";
+import { savedCheckpoint } from "../helpers/checkpoint.ts";
 import { UpstreamError } from "../../shared/errors.ts";
 
 const LOCATION = "locBackfill01";
@@ -60,7 +60,7 @@ function backfill(options: Partial<GhlBackfillOptions> = {}) {
   return runGhlBackfillSlice(t.kysely, { locationId: LOCATION, api: api(), ...options });
 }
 
-const checkpoint = () => loadCheckpoint<GhlBackfillState>(t.kysely, ghlBackfillCheckpointName(LOCATION));
+const checkpoint = () => savedCheckpoint<GhlBackfillState>(t.kysely, ghlBackfillCheckpointName(LOCATION));
 const live = async () =>
   (await t.kysely.selectFrom("ghl_data").select("external_contact_id").where("deleted_at", "is", null)
     .execute())

@@ -19,7 +19,8 @@ import {
   type WhopBackfillOptions,
   type WhopBackfillState,
 } from "../../shared/sources/whop/backfill.ts";
-import { loadCheckpoint } from "../../shared/sync/checkpoint.ts";
+import { savedCheckpoint } from "../helpers/checkpoint.ts";
+import { claimCheckpoint, releaseClaim } from "../../shared/sync/checkpoint-claim.ts";
 import { UpstreamError } from "../../shared/errors.ts";
 import { createWhopBackfillApp } from "../../shared/sources/whop/backfill-app.ts";
 import { execFile } from "node:child_process";
@@ -69,7 +70,7 @@ const live = async () =>
 const deleted = async () =>
   (await t.kysely.selectFrom("whop_data").select("external_whop_id").where("deleted_at", "is not", null)
     .execute()).map((r) => r.external_whop_id);
-const checkpoint = () => loadCheckpoint<WhopBackfillState>(t.kysely, WHOP_BACKFILL_CHECKPOINT);
+const checkpoint = () => savedCheckpoint<WhopBackfillState>(t.kysely, WHOP_BACKFILL_CHECKPOINT);
 const logs = () => t.kysely.selectFrom("sync_logs").selectAll().orderBy("started_at").execute();
 
 describe("whop backfill", () => {
@@ -265,20 +266,26 @@ describe("whop backfill", () => {
     expect(row.amount).toBe("13"); // the last good version stays
   });
 
-  it("lets two overlapping backfills share one run per resource and soft-delete once", async () => {
+  it("lets one of two overlapping backfills advance the cursor, one run per resource, soft-deleting once", async () => {
     await backfill({ full: true });
     whop.objects.payments.splice(1, 1); // pay_backfill_2 is gone upstream
     await sql`truncate sync_logs cascade`.execute(t.kysely);
-    const [a, b] = await Promise.all([backfill({ full: true }), backfill({ full: true })]);
-    expect(a.done && b.done).toBe(true);
+    whop.requests.length = 0;
+    const both = await Promise.all([backfill({ full: true }), backfill({ full: true })]);
+    // The other stood back (busy) without reading a page: the claim is held for the whole call.
+    const [done, busy] = both[0].busy ? [both[1], both[0]] : both;
+    expect(done).toMatchObject({ done: true, pages: 4 });
+    expect(busy).toMatchObject({ done: false, busy: true, pages: 0, finished: [] });
     const runs = await logs();
     expect(runs.map((l) => [l.scope, l.status, l.deleted])).toEqual([
       ["payment", "SUCCESS", 1],
       ["membership", "SUCCESS", 0],
     ]);
-    expect(a.finished.length + b.finished.length).toBe(2);
+    expect(whop.requests).toHaveLength(4);
     expect(await deleted()).toEqual(["pay_backfill_2"]);
     expect(await checkpoint()).toBeNull();
+    // Once it is done, the next call starts a backfill of its own.
+    expect(await backfill()).toMatchObject({ done: true, pages: 4 });
   });
 
   it("stops a slice after its page budget and continues from the checkpoint on the next call", async () => {
@@ -405,6 +412,17 @@ describe("whop-backfill function", () => {
       await down.close();
     }
     expect(whop.requests).toHaveLength(0);
+  });
+
+  it("answers busy and reads nothing while another call holds the checkpoint", async () => {
+    const held = await claimCheckpoint(t.kysely, WHOP_BACKFILL_CHECKPOINT, 60);
+    const res = await call({});
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ done: false, busy: true, pages: 0, sync_log_id: null });
+    expect(whop.requests).toHaveLength(0);
+    expect(await logs()).toEqual([]);
+    if (!("heldUntil" in held)) await releaseClaim(t.kysely, held);
+    expect(await (await call({})).json()).toMatchObject({ done: false, pages: 2 });
   });
 
   it('answers 400 to a body that is not {"full": bool}', async () => {

@@ -44,6 +44,9 @@ export const whopBackfillCommand: Command = {
         `${oneLine(error)}; stopped ${where}, nothing was soft-deleted, the next run resumes there`,
       );
     }
+    if (result.busy) {
+      throw new Error("another whop:backfill is running; try again when it has finished");
+    }
     const refused = result.finished.filter((r) => r.deleteRefused);
     if (refused.length > 0) {
       const { resource, deleteRefused } = refused[0];

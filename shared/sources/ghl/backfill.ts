@@ -10,18 +10,13 @@
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
-import { SyncRun } from "../../sync/sync-run.ts";
+import type { SyncRun } from "../../sync/sync-run.ts";
 import type { SyncResult } from "../../sync/engine.ts";
+import { runSlices, type SlicePage } from "../../sync/slice-runner.ts";
 import { oneLine, PayloadError, UpstreamError } from "../../errors.ts";
 import type { GhlApi, GhlContactsCursor } from "./ghl-api.ts";
 import { ghlContactsToRecords } from "./map-ghl-event.ts";
 import { ghlTable } from "./table.ts";
-import {
-  type CheckpointClaim,
-  claimCheckpoint,
-  releaseClaim,
-  saveClaimed,
-} from "../../sync/checkpoint-claim.ts";
 
 /** What the checkpoint holds between invocations. */
 export interface GhlBackfillState {
@@ -65,7 +60,7 @@ export interface GhlBackfillOptions {
 /** What one invocation did. */
 export interface GhlBackfillSlice {
   /** `running`: more pages remain; `done`: the run finished; `busy`: another invocation holds the
-   * checkpoint; `up_to_date`: no run was due. */
+   * checkpoint (or took it over during this one); `up_to_date`: no run was due. */
   status: "running" | "done" | "busy" | "up_to_date";
   syncLogId: string | null;
   full: boolean;
@@ -78,16 +73,14 @@ export interface GhlBackfillSlice {
   result?: SyncResult;
 }
 
-/** How long a claim on the checkpoint lasts; every saved page renews it. */
-const CLAIM_SECONDS = 600;
-
 /** The checkpoint's name for a location. */
 export function ghlBackfillCheckpointName(locationId: string): string {
   return `ghl:backfill:${locationId}`;
 }
 
 /**
- * Runs (or resumes) the location's backfill for at most `maxPages` pages / `budgetMs`.
+ * Runs (or resumes) the location's backfill for at most `maxPages` pages / `budgetMs` (at least
+ * one page).
  *
  * On a failure the run stays open and the checkpoint keeps the last page written: nothing is
  * soft-deleted, and the next call resumes from that cursor.
@@ -104,10 +97,68 @@ export async function runGhlBackfillSlice(
   options: GhlBackfillOptions,
 ): Promise<GhlBackfillSlice> {
   const now = options.now ?? Date.now;
-  const started = now();
   const log = options.log ?? (() => {});
-  const name = ghlBackfillCheckpointName(options.locationId);
-  const claim = await claimCheckpoint<GhlBackfillState>(db, name, CLAIM_SECONDS);
+  const scope = options.locationId;
+  const slice: GhlBackfillSlice = {
+    status: "running",
+    syncLogId: null,
+    full: options.full ?? false,
+    pages: 0,
+    contacts: 0,
+    resumedFrom: null,
+  };
+  // The line `opened` logs, once the run (and so its id) is known.
+  let opening = (_runId: string) => "";
+  let total: number | undefined;
+
+  const outcome = await runSlices<GhlBackfillState>(db, {
+    checkpoint: ghlBackfillCheckpointName(scope),
+    runOf: (state) => ({ table: ghlTable, scope, full: state.full }),
+    async begin(saved, open) {
+      const plan = await planRun(saved, open, options, now);
+      if (plan) opening = plan.opening;
+      return plan?.state ?? null;
+    },
+    opened(state, run) {
+      log(opening(run.id));
+      Object.assign(slice, { syncLogId: run.id, full: state.full, resumedFrom: state.cursor });
+      return state;
+    },
+    reader: () => ({
+      async next(state): Promise<SlicePage<GhlBackfillState>> {
+        let page;
+        try {
+          page = await options.api.listContactsPage({
+            locationId: scope,
+            limit: options.pageSize,
+            ...state.cursor,
+          });
+        } catch (error) {
+          throw stoppedAt(error, state);
+        }
+        total = page.total;
+        const { records, errors } = ghlContactsToRecords(page.contacts, scope);
+        for (const error of errors) log(`page ${state.pages + 1}: unreadable ${error.reason}`);
+        const contacts = state.contacts + page.contacts.length;
+        const next = { ...state, cursor: page.next, pages: state.pages + 1, contacts };
+        return { records, unmapped: errors, state: next, done: page.next === null };
+      },
+    }),
+    written({ state, records, unmapped }, counts) {
+      slice.pages++;
+      slice.contacts += records.length + unmapped.length;
+      const of = total !== undefined ? ` of ${total}` : "";
+      log(
+        `page ${state.pages}: ${state.contacts}${of} contacts read; this page ${counts.created} created, ` +
+          `${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`,
+      );
+    },
+    // A contact we could not read still counts as seen (SyncRun.write), so its row survives.
+    closed: (state, _result, run) => ({
+      keep: { ...emptyState(state.full), completedAt: new Date(now()).toISOString(), lastSyncLogId: run.id },
+    }),
+  }, { maxPages: options.maxPages, budgetMs: options.budgetMs, now, force: options.force });
+
   const idle = (status: "busy" | "up_to_date", syncLogId: string | null): GhlBackfillSlice => ({
     status,
     syncLogId,
@@ -116,140 +167,77 @@ export async function runGhlBackfillSlice(
     contacts: 0,
     resumedFrom: null,
   });
-  if ("heldUntil" in claim) {
-    log(`another backfill of ${options.locationId} holds the checkpoint until ${claim.heldUntil}`);
-    return idle("busy", null);
-  }
-
-  const save = (state: GhlBackfillState) => saveClaimed(db, claim, state, CLAIM_SECONDS);
-  try {
-    const opened = await openRun(db, claim, options, log, now);
-    if (opened === null) return idle("up_to_date", claim.state?.lastSyncLogId ?? null);
-    const { run, state } = opened;
-    await save(state);
-    const slice: GhlBackfillSlice = {
-      status: "running",
-      syncLogId: run.id,
-      full: state.full,
-      pages: 0,
-      contacts: 0,
-      resumedFrom: state.cursor,
-    };
-
-    for (;;) {
-      if (
-        slice.pages >= (options.maxPages ?? Infinity) || now() - started >= (options.budgetMs ?? Infinity)
-      ) {
-        log(`paused after ${state.pages} pages; the next call resumes from the checkpoint`);
-        return slice;
-      }
-      let page;
-      try {
-        page = await options.api.listContactsPage({
-          locationId: options.locationId,
-          limit: options.pageSize,
-          ...state.cursor,
-        });
-      } catch (error) {
-        throw stoppedAt(error, state);
-      }
-      const { records, errors } = ghlContactsToRecords(page.contacts, options.locationId);
-      for (const error of errors) log(`page ${state.pages + 1}: unreadable ${error.reason}`);
-      const counts = await run.write(records, errors);
-      state.cursor = page.next;
-      state.pages++;
-      state.contacts += page.contacts.length;
-      slice.pages++;
-      slice.contacts += page.contacts.length;
-      await save(state);
-      const of = page.total !== undefined ? ` of ${page.total}` : "";
+  switch (outcome.status) {
+    case "busy":
       log(
-        `page ${state.pages}: ${state.contacts}${of} contacts read; this page ${counts.created} created, ` +
-          `${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.failed} failed`,
+        outcome.heldUntil === null
+          ? `another backfill of ${scope} took the checkpoint over`
+          : `another backfill of ${scope} holds the checkpoint until ${outcome.heldUntil}`,
       );
-      if (page.next === null) break;
-    }
-
-    // A contact we could not read still counts as seen (SyncRun.write), so its row survives.
-    const result = await run.finish({ complete: true, force: options.force });
-    await save({
-      ...emptyState(state.full),
-      completedAt: new Date(now()).toISOString(),
-      lastSyncLogId: run.id,
-    });
-    return { ...slice, status: "done", result };
-  } finally {
-    await releaseClaim(db, claim).catch(() => {});
+      return idle("busy", null);
+    case "idle":
+      return idle("up_to_date", outcome.state?.lastSyncLogId ?? null);
+    case "running":
+      log(`paused after ${outcome.state.pages} pages; the next call resumes from the checkpoint`);
+      return slice;
+    default:
+      // A GHL backfill never closes its run FAILED: a failed page throws and leaves it RUNNING.
+      return { ...slice, status: "done", result: outcome.result };
   }
 }
 
 /**
- * The run this invocation continues or starts, with its state; `null` when no run is due.
- * A full run continues as full even when not asked, because it alone knows the keys it has seen.
+ * The state this invocation works from, and the line it logs once its run is open; `null` when no
+ * run is due. The run in progress (`open`) is resumed unless `restart` or an upgrade to full asks
+ * otherwise. A full run continues as full even when not asked, because it alone knows the keys it
+ * has seen.
  */
-async function openRun(
-  db: Kysely<Database>,
-  claim: CheckpointClaim<GhlBackfillState>,
+async function planRun(
+  saved: GhlBackfillState | null,
+  open: SyncRun | null,
   options: GhlBackfillOptions,
-  log: (line: string) => void,
   now: () => number,
-): Promise<{ run: SyncRun; state: GhlBackfillState } | null> {
-  const saved = claim.state;
-  const scope = options.locationId;
+): Promise<{ state: GhlBackfillState; opening: (runId: string) => string } | null> {
   const wantFull = options.full ?? false;
+  const startedAt = new Date(now()).toISOString();
   if (saved?.runId) {
-    const previous = await SyncRun.resume(db, ghlTable, saved.runId, { scope, full: saved.full });
     const upgrade = wantFull && !saved.full;
-    if (previous && !options.restart && !upgrade) {
-      log(
-        `resuming ${
-          saved.full ? "full " : ""
-        }run ${saved.runId} after page ${saved.pages} (${saved.contacts} contacts)`,
-      );
-      return { run: previous, state: { ...saved } };
+    if (open && !options.restart && !upgrade) {
+      const full = saved.full ? "full " : "";
+      const at = `after page ${saved.pages} (${saved.contacts} contacts)`;
+      return { state: { ...saved }, opening: () => `resuming ${full}run ${saved.runId} ${at}` };
     }
-    if (previous) {
-      await previous.fail(upgrade ? "superseded by a full run" : "restarted from the first page");
-    }
+    if (open) await open.fail(upgrade ? "superseded by a full run" : "restarted from the first page");
     // A run closed meanwhile (its lease ran out) lost the keys a full run needs, so a full run
     // starts over; a plain run just carries on from the cursor under a new log.
-    const keepCursor = !previous && !saved.full && !wantFull && !options.restart;
-    const run = await SyncRun.start(db, ghlTable, { scope, full: wantFull || saved.full });
-    log(
-      `run ${saved.runId} is closed; ${
-        keepCursor ? "continuing from its cursor" : "starting from the first page"
-      } as run ${run.id}`,
-    );
+    const keepCursor = !open && !saved.full && !wantFull && !options.restart;
+    const from = keepCursor ? "continuing from its cursor" : "starting from the first page";
     return {
-      run,
       state: {
         ...emptyState(wantFull || saved.full),
         ...(keepCursor ? { cursor: saved.cursor } : {}),
-        runId: run.id,
-        startedAt: new Date(now()).toISOString(),
+        startedAt,
         completedAt: saved.completedAt,
         lastSyncLogId: saved.lastSyncLogId,
       },
+      opening: (runId) => `run ${saved.runId} is closed; ${from} as run ${runId}`,
     };
   }
   const hours = options.minHoursBetweenRuns;
   if (
     hours !== undefined && saved?.completedAt && now() - Date.parse(saved.completedAt) < hours * 3_600_000
   ) {
-    log(`the last run finished at ${saved.completedAt}, within ${hours} h; nothing to do`);
+    options.log?.(`the last run finished at ${saved.completedAt}, within ${hours} h; nothing to do`);
     return null;
   }
-  const run = await SyncRun.start(db, ghlTable, { scope, full: wantFull });
-  log(`starting ${wantFull ? "full " : ""}run ${run.id} for location ${scope}`);
   return {
-    run,
     state: {
       ...emptyState(wantFull),
-      runId: run.id,
-      startedAt: new Date(now()).toISOString(),
+      startedAt,
       completedAt: saved?.completedAt ?? null,
       lastSyncLogId: saved?.lastSyncLogId ?? null,
     },
+    opening: (runId) => `starting ${wantFull ? "full " : ""}run ${runId} for location ${options.locationId}`,
   };
 }
 

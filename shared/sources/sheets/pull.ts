@@ -13,26 +13,16 @@
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
-import { isUnavailable } from "../../db/client.ts";
 import { oneLine, PayloadError } from "../../errors.ts";
-import { SyncRun } from "../../sync/sync-run.ts";
-import {
-  type CheckpointClaim,
-  claimCheckpoint,
-  releaseClaim,
-  saveClaimed,
-} from "../../sync/checkpoint-claim.ts";
+import type { SyncRun } from "../../sync/sync-run.ts";
+import type { SourceTable } from "../../sync/source-table.ts";
+import { runSlices, type SliceReader } from "../../sync/slice-runner.ts";
 import { sheetRows, type SheetRowsOptions } from "./pull-rows.ts";
-import {
-  SheetChangedError,
-  streamIntoRun,
-  type StreamOutcome,
-  type StreamPosition,
-} from "../tabular/stream-into-run.ts";
+import { type MappedChunk, mappedChunks, SheetChangedError } from "../tabular/stream-into-run.ts";
+import { findTabularKind, type TabularKind } from "../tabular/tabular-kind.ts";
 import { markSheetPulled, type SheetSource } from "./sheet-sources.ts";
 import { type PullSummary, pullSummary } from "./pull-summary.ts";
 import { idleState, sheetPullCheckpointName, type SheetPullState } from "./pull-state.ts";
-import { findTabularKind, type TabularKind } from "../tabular/tabular-kind.ts";
 
 export type { PullSummary, SheetPullState };
 export { sheetPullCheckpointName };
@@ -56,18 +46,13 @@ export interface PullOptions extends SheetRowsOptions {
   onProgress?: (progress: { source: string; rowsDone: number }) => void;
 }
 
-/** How long an invocation may hold a source's checkpoint without saving it. */
-const CLAIM_SECONDS = 600;
-
-class LostClaimError extends Error {}
-
 /**
  * Pulls one source now, or resumes its unfinished pull.
  *
  * @throws only when the database is unavailable (the run and checkpoint are kept for a resume);
  *   every other failure is a FAILED summary.
  * @example
- * const summary = await pullSheetSource(db, source, { kinds: [sheetKind, electiveKind], budgetMs: 1000 });
+ * const summary = await pullSheetSource(db, source, { kinds: tabularKinds(), budgetMs: 1000 });
  * if (!summary.done) { ... call again later ... }
  */
 export async function pullSheetSource(
@@ -76,163 +61,147 @@ export async function pullSheetSource(
   options: PullOptions,
 ): Promise<PullSummary> {
   const now = options.now ?? Date.now;
-  const startedAt = options.startedAt ?? now();
   const log = (line: string) => options.log?.(`${source.name}: ${line}`);
-  const claim = await claimCheckpoint<SheetPullState>(db, sheetPullCheckpointName(source.id), CLAIM_SECONDS);
-  if ("heldUntil" in claim) {
-    return pullSummary(source, {
-      status: "BUSY",
-      done: false,
-      resumes: true,
-      error: "another pull of this source is running",
-    });
-  }
-  const save = async (state: SheetPullState) => {
-    try {
-      await saveClaimed(db, claim, state, CLAIM_SECONDS);
-    } catch (error) {
-      if (isUnavailable(error)) throw error;
-      throw new LostClaimError(oneLine(error));
-    }
-  };
-  try {
-    return await pullClaimed(db, source, claim, save, { ...options, now, startedAt }, log);
-  } catch (error) {
-    if (!(error instanceof LostClaimError)) throw error;
-    const reason = "another pull took this source over";
-    return pullSummary(source, { status: "BUSY", done: false, resumes: true, error: reason });
-  } finally {
-    await releaseClaim(db, claim).catch(() => {});
-  }
-}
-
-async function pullClaimed(
-  db: Kysely<Database>,
-  source: SheetSource,
-  claim: CheckpointClaim<SheetPullState>,
-  save: (state: SheetPullState) => Promise<void>,
-  options: PullOptions & { now: () => number; startedAt: number },
-  log: (line: string) => void,
-): Promise<PullSummary> {
-  const { now, startedAt } = options;
-  let state: SheetPullState = claim.state ?? idleState(null, null);
   let columns: string[] = [];
+  // Set by `opened`; typed wide so the reads after the call are not narrowed to `null`.
+  let run = null as SyncRun | null;
+  let rowsAtOpen = 0;
+  let rows = 0;
   let lastProgress = now();
 
-  // A sheet that changed between slices is read once more from the top, in a new run.
-  for (let attempt = 1;; attempt++) {
-    let run: SyncRun | null = null;
-    let resume: StreamPosition | undefined;
-    if (state.runId && state.url && state.kind) {
-      const open = await SyncRun.resume(db, findTabularKind(options.kinds, state.kind).table, state.runId, {
-        scope: state.url,
-        full: true,
-      });
-      if (open && (state.url !== source.url || state.kind !== source.kind)) {
-        await open.fail("the source's URL or kind changed during the pull; the new one is pulled instead");
-      } else if (open) {
-        run = open;
-        resume = { rowsDone: state.rowsDone, tally: state.tally };
-        log(`resuming after ${state.rowsDone} rows (slice ${state.slices + 1})`);
-      } else {
-        log("the interrupted pull was closed meanwhile; reading the sheet again from the first row");
+  const outcome = await runSlices<SheetPullState>(db, {
+    checkpoint: sheetPullCheckpointName(source.id),
+    runOf: (state) => ({
+      table: findTabularKind(options.kinds, state.kind ?? source.kind).table,
+      scope: state.url ?? source.url,
+      full: true,
+    }),
+    async begin(saved, open) {
+      const state = saved ?? idleState(null, null);
+      if (state.runId && state.url && state.kind) {
+        if (open && (state.url !== source.url || state.kind !== source.kind)) {
+          await open.fail("the source's URL or kind changed during the pull; the new one is pulled instead");
+        } else if (open) {
+          log(`resuming after ${state.rowsDone} rows (slice ${state.slices + 1})`);
+          return state;
+        } else {
+          log("the interrupted pull was closed meanwhile; reading the sheet again from the first row");
+        }
       }
-    }
-    if (!run) {
-      run = await SyncRun.start(db, findTabularKind(options.kinds, source.kind).table, {
-        scope: source.url,
-        full: true,
-      });
-      state = {
+      // A new run; a sheet that changed between slices is read once more from the top in one.
+      return {
         ...idleState(new Date(now()).toISOString(), state.lastSyncLogId),
-        runId: run.id,
         url: source.url,
         kind: source.kind,
       };
-    }
-    state = { ...state, slices: state.slices + 1 };
-    await save(state);
-
-    const mapperFor = findTabularKind(options.kinds, source.kind)
-      .rowMapper({ scope: source.url, columnMap: source.columnMap });
-    const writer = run;
-    let outcome: StreamOutcome;
-    try {
-      outcome = await streamIntoRun(
-        sheetRows(source.url, options),
-        mapperFor,
-        (records, unmapped) => writer.write(records, unmapped),
-        {
-          resume,
-          budgetMs: options.budgetMs,
-          elapsed: () => now() - startedAt,
-          onColumns(detected) {
-            columns = detected;
-            if (!resume) log(`columns: ${detected.join(", ")}`);
-          },
-          async onWritten(position) {
-            state = { ...state, rowsDone: position.rowsDone, tally: position.tally };
-            await save(state);
-            options.onProgress?.({ source: source.name, rowsDone: position.rowsDone });
-            if (now() - lastProgress >= 1000) {
-              lastProgress = now();
-              log(`${position.rowsDone} rows read`);
-            }
-          },
+    },
+    opened(state, opened) {
+      run = opened;
+      rowsAtOpen = state.rowsDone;
+      rows = 0;
+      return { ...state, slices: state.slices + 1 };
+    },
+    reader: (state, resumed) =>
+      sheetReader(source, options, resumed ? { rowsDone: state.rowsDone, tally: state.tally } : undefined, {
+        onColumns(detected) {
+          columns = detected;
+          if (!resumed) log(`columns: ${detected.join(", ")}`);
         },
-      );
-      if (outcome.complete && outcome.rowsDone === 0) {
-        throw new PayloadError(
-          "the sheet is empty: it has a header row but no data rows; nothing was deleted",
-        );
+      }),
+    written(page) {
+      rows = page.state.rowsDone - rowsAtOpen;
+      options.onProgress?.({ source: source.name, rowsDone: page.state.rowsDone });
+      if (now() - lastProgress >= 1000) {
+        lastProgress = now();
+        log(`${page.state.rowsDone} rows read`);
       }
-    } catch (error) {
-      // The database going away keeps the run and checkpoint: the next invocation resumes.
-      if (isUnavailable(error) || error instanceof LostClaimError) throw error;
+    },
+    failure(error, attempt) {
       const changed = error instanceof SheetChangedError;
       const reason = changed
         ? "the sheet changed while it was read in slices; nothing was deleted, and it is read again from the first row"
         : oneLine(error);
-      const result = await run.fail(reason);
-      state = idleState(state.lastAttemptAt, run.id);
-      await save(state);
-      if (changed && attempt === 1) {
-        log(reason);
-        continue;
-      }
-      log(`FAILED: ${reason}`);
-      return pullSummary(source, { status: "FAILED", syncLogId: run.id, columns, error: reason }, result);
-    }
+      const retry = changed && attempt === 1;
+      log(retry ? reason : `FAILED: ${reason}`);
+      return { reason, retry };
+    },
+    async closed(state, result, closedRun) {
+      if (result.status !== "FAILED") await markSheetPulled(db, source.id, new Date(now()));
+      return { keep: idleState(state.lastAttemptAt, closedRun.id) };
+    },
+  }, {
+    budgetMs: options.budgetMs,
+    startedAt: options.startedAt,
+    now,
+    force: options.force,
+    maxDeleteShare: options.maxDeleteShare,
+  });
 
-    if (!outcome.complete) {
-      const sofar = await db.selectFrom("sync_logs")
-        .select(["created", "updated", "unchanged", "deleted", "failed", "errors"])
-        .where("id", "=", run.id).executeTakeFirstOrThrow();
-      log(`paused after ${outcome.rowsDone} rows; the next call resumes the pull`);
+  switch (outcome.status) {
+    case "busy": {
+      const error = outcome.heldUntil === null
+        ? "another pull took this source over"
+        : "another pull of this source is running";
+      return pullSummary(source, { status: "BUSY", done: false, resumes: true, error });
+    }
+    case "running": {
+      log(`paused after ${outcome.state.rowsDone} rows; the next call resumes the pull`);
+      const sofar = await run!.totals();
+      const fields = { syncLogId: run!.id, done: false, resumes: true, columns, rows };
+      return pullSummary(source, { status: "RUNNING", ...fields }, sofar);
+    }
+    case "failed": {
+      const fields = { syncLogId: run!.id, columns, error: outcome.reason };
+      return pullSummary(source, { status: "FAILED", ...fields }, outcome.result);
+    }
+    case "done": {
+      const { result } = outcome;
       return pullSummary(source, {
-        status: "RUNNING",
-        syncLogId: run.id,
-        done: false,
-        resumes: true,
+        status: result.status,
+        syncLogId: run!.id,
         columns,
-        rows: outcome.rowsThisCall,
-      }, sofar);
+        rows,
+        ...(result.deleteRefused ? { deleteRefused: result.deleteRefused } : {}),
+      }, result);
     }
-
-    const result = await run.finish({
-      complete: true,
-      force: options.force,
-      maxDeleteShare: options.maxDeleteShare,
-    });
-    if (result.status !== "FAILED") await markSheetPulled(db, source.id, new Date(now()));
-    state = idleState(state.lastAttemptAt, run.id);
-    await save(state);
-    return pullSummary(source, {
-      status: result.status,
-      syncLogId: run.id,
-      columns,
-      rows: outcome.rowsThisCall,
-      ...(result.deleteRefused ? { deleteRefused: result.deleteRefused } : {}),
-    }, result);
   }
+  // `begin` always has a run to open, so a pull is never idle.
+  throw new Error(`pull of ${source.name}: unexpected outcome ${outcome.status}`);
+}
+
+/** The pages of a pull: the sheet's chunks past `resume`, mapped, each a page of the run. */
+function sheetReader(
+  source: SheetSource,
+  options: PullOptions,
+  resume: { rowsDone: number; tally: string } | undefined,
+  hooks: { onColumns: (columns: string[]) => void },
+): SliceReader<SheetPullState> {
+  const mapperFor = findTabularKind(options.kinds, source.kind)
+    .rowMapper({ scope: source.url, columnMap: source.columnMap });
+  const chunks = mappedChunks(sheetRows(source.url, options), mapperFor, { resume, ...hooks });
+  // The chunk `ended` read ahead, for `next` to return.
+  let ahead: IteratorResult<MappedChunk, void> | null = null;
+  return {
+    async next(state) {
+      const chunk = ahead ?? await chunks.next();
+      ahead = null;
+      if (chunk.done) {
+        if (state.rowsDone === 0) {
+          throw new PayloadError(
+            "the sheet is empty: it has a header row but no data rows; nothing was deleted",
+          );
+        }
+        return { records: [], unmapped: [], state, done: true };
+      }
+      const { records, unmapped, rowsDone, tally } = chunk.value;
+      return { records, unmapped, state: { ...state, rowsDone, tally }, done: false };
+    },
+    async ended() {
+      ahead = await chunks.next();
+      return ahead.done === true;
+    },
+    async close() {
+      await chunks.return(undefined);
+    },
+  };
 }

@@ -5,7 +5,7 @@ import type { RecordError } from "../../sync/normalize.ts";
 import type { RowChunk } from "./row-chunk.ts";
 import { RowHasher } from "./row-hash.ts";
 import type { RowMapperFactory } from "./row-mapper.ts";
-import { SheetChangedError, streamIntoRun } from "./stream-into-run.ts";
+import { mappedChunks, SheetChangedError, streamIntoRun, type StreamPosition } from "./stream-into-run.ts";
 
 const HEADERS = ["Email", "Amount"];
 const rows = (emails: string[]) => emails.map((email) => ({ Email: email, Amount: "$1.00" }));
@@ -59,12 +59,36 @@ function collector() {
   return { written, failed, write };
 }
 
+/** Where a read stands after the sheet's first chunk of `size` rows, and those rows' records. */
+async function firstChunk(emails: string[], size: number) {
+  const read = mappedChunks(chunks(emails, size).iterable, mapper);
+  const { value } = await read.next();
+  await read.return(undefined);
+  const { records, rowsDone, tally } = value!;
+  return { records, position: { rowsDone, tally } as StreamPosition };
+}
+
+describe("mappedChunks", () => {
+  it("reads the next chunk only when asked for, and stops the source when closed early", async () => {
+    const source = chunks(EMAILS, 3);
+    const read = mappedChunks(source.iterable, mapper);
+    const first = await read.next();
+    expect(first.value).toMatchObject({ rowsDone: 3 });
+    expect(source.state.asked).toBe(1);
+    const second = await read.next();
+    expect(second.value).toMatchObject({ rowsDone: 6 });
+    expect(source.state.asked).toBe(2);
+    await read.return(undefined);
+    expect(await source.iterable.next()).toMatchObject({ done: true });
+    expect(source.state.asked).toBe(2);
+  });
+});
+
 describe("streamIntoRun", () => {
   it("writes every chunk in order and reports the columns", async () => {
     const c = collector();
     const outcome = await streamIntoRun(chunks(EMAILS, 3).iterable, mapper, c.write);
     expect(outcome).toMatchObject({
-      complete: true,
       rowsDone: 7,
       rowsThisCall: 7,
       columns: ["email ← 'Email'", "amount ← 'Amount'"],
@@ -75,35 +99,24 @@ describe("streamIntoRun", () => {
     expect(new Set(keys).size).toBe(7);
   });
 
-  it("stops after a written chunk once the budget is spent, but finishes when nothing is left", async () => {
-    const c = collector();
-    const stopped = await streamIntoRun(chunks(EMAILS, 3).iterable, mapper, c.write, { budgetMs: 0 });
-    expect(stopped).toMatchObject({ complete: false, rowsDone: 3 });
-    const short = collector();
-    const finished = await streamIntoRun(chunks(EMAILS.slice(0, 3), 3).iterable, mapper, short.write, {
-      budgetMs: 0,
-    });
-    expect(finished).toMatchObject({ complete: true, rowsDone: 3 });
-  });
-
   it("resumes after the rows already written, giving the rest the same keys as one pass would", async () => {
     const whole = collector();
     await streamIntoRun(chunks(EMAILS, 3).iterable, mapper, whole.write);
 
-    const first = collector();
-    const position = await streamIntoRun(chunks(EMAILS, 3).iterable, mapper, first.write, { budgetMs: 0 });
+    const first = await firstChunk(EMAILS, 3);
     const rest = collector();
     // Resumed with another chunk size: the skip can end inside a chunk.
-    const outcome = await streamIntoRun(chunks(EMAILS, 2).iterable, mapper, rest.write, { resume: position });
-    expect(outcome).toMatchObject({ complete: true, rowsDone: 7, rowsThisCall: 4 });
-    expect([...first.written.flat(), ...rest.written.flat()].map((r) => r.key)).toEqual(
+    const outcome = await streamIntoRun(chunks(EMAILS, 2).iterable, mapper, rest.write, {
+      resume: first.position,
+    });
+    expect(outcome).toMatchObject({ rowsDone: 7, rowsThisCall: 4 });
+    expect([...first.records, ...rest.written.flat()].map((r) => r.key)).toEqual(
       whole.written.flat().map((r) => r.key),
     );
   });
 
   it("throws SheetChangedError when the rows read again differ, or the sheet got shorter", async () => {
-    const first = collector();
-    const position = await streamIntoRun(chunks(EMAILS, 3).iterable, mapper, first.write, { budgetMs: 0 });
+    const { position } = await firstChunk(EMAILS, 3);
     const edited = ["z@x.io", ...EMAILS.slice(1)];
     await expect(streamIntoRun(chunks(edited, 3).iterable, mapper, collector().write, { resume: position }))
       .rejects.toBeInstanceOf(SheetChangedError);

@@ -1,9 +1,9 @@
 /**
- * streamIntoRun: the loop at the heart of a pull. Chunks of rows arrive as the download streams;
- * each is mapped and written through the run, so memory holds one chunk, not the sheet. A pull
- * that must stop (its time budget is spent) stops between chunks; the next invocation reads the
- * sheet again from the top, maps the rows already written without writing them (so identical rows
- * are counted the same way) and goes on from there.
+ * mappedChunks: the rows of a pull as they stream from the download, a chunk at a time, mapped to
+ * records, so memory holds one chunk, not the sheet. A pull that had to stop between chunks (its
+ * time budget was spent) reads the sheet again from the top on the next invocation: the rows
+ * already written are mapped without being yielded (so identical rows are counted the same way)
+ * and the chunks after them go on. `streamIntoRun` writes them all through a run in one go.
  */
 
 import type { SourceRecord } from "../../sync/record.ts";
@@ -18,24 +18,23 @@ export interface StreamPosition {
   tally: string;
 }
 
-/** Options of {@link streamIntoRun}. */
+/** Options of {@link mappedChunks} and {@link streamIntoRun}. */
 export interface StreamOptions {
   /** Resume after these rows, checking that they are still the same; default: from the top. */
   resume?: StreamPosition;
-  /** Stop between chunks once `elapsed()` reaches this many ms (at least one chunk is written). */
-  budgetMs?: number;
-  /** Milliseconds spent so far by the caller's invocation. */
-  elapsed?: () => number;
   /** Called once the columns are known. */
   onColumns?: (columns: string[]) => void;
-  /** Called after each written chunk, e.g. to save a checkpoint; its position includes the chunk. */
-  onWritten?: (position: StreamPosition) => Promise<void>;
+}
+
+/** One chunk's rows past the resume point, mapped, with where the read stands after them. */
+export interface MappedChunk extends StreamPosition {
+  records: SourceRecord[];
+  /** Rows the mapper refused; they count as failed (see `SyncRun.write`). */
+  unmapped: RecordError[];
 }
 
 /** How a read ended. */
 export interface StreamOutcome extends StreamPosition {
-  /** The source was read to its end. */
-  complete: boolean;
   /** The column detection, one line per field. */
   columns: string[];
   /** Data rows written (or refused) by this call, skipped rows excluded. */
@@ -54,35 +53,26 @@ export class SheetChangedError extends Error {
 export type WriteChunk = (records: SourceRecord[], unmapped: RecordError[]) => Promise<unknown>;
 
 /**
- * Reads `chunks` to the end or until the budget is spent, writing each chunk with `write`.
+ * The chunks of `chunks` past the resume point, mapped, one at a time: the next chunk is read
+ * only when asked for, and closing the generator early cancels the source. A sliced pull reads
+ * its pages from here (see `pullSheetSource`).
  *
  * @throws PayloadError when the mapper refuses the sheet (no email column, ...), SheetChangedError
  *   when resumed rows differ, and whatever the chunk source throws (UpstreamError, ...).
  */
-export async function streamIntoRun(
+export async function* mappedChunks(
   chunks: AsyncIterable<RowChunk<unknown>>,
   mapperFor: RowMapperFactory,
-  write: WriteChunk,
   options: StreamOptions = {},
-): Promise<StreamOutcome> {
+): AsyncGenerator<MappedChunk, void> {
   const skipRows = options.resume?.rowsDone ?? 0;
-  const elapsed = options.elapsed ?? (() => 0);
   const tally = new KeyTally();
   const iterator = chunks[Symbol.asyncIterator]();
   let mapper: RowMapper | null = null;
   let rowsDone = 0;
-  let rowsThisCall = 0;
-  const outcome = (complete: boolean): StreamOutcome => ({
-    complete,
-    rowsDone,
-    tally: tally.value,
-    columns: mapper?.columns ?? [],
-    rowsThisCall,
-  });
 
   try {
-    let next = await iterator.next();
-    while (!next.done) {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const chunk = next.value;
       if (mapper === null) {
         mapper = mapperFor(chunk);
@@ -95,27 +85,51 @@ export async function streamIntoRun(
         rowsDone += skip;
         if (rowsDone === skipRows && tally.value !== options.resume!.tally) throw new SheetChangedError();
       }
-      let wrote = false;
       if (skip < chunk.rows.length) {
         const part = skip === 0 ? chunk : sliceChunk(chunk, skip, chunk.rows.length);
         const mapped = mapper.map(part);
         addToTally(tally, mapped.records, mapped.unmapped);
-        await write(mapped.records, mapped.unmapped);
         rowsDone += part.rows.length;
-        rowsThisCall += part.rows.length;
-        wrote = true;
-        await options.onWritten?.({ rowsDone, tally: tally.value });
+        yield { ...mapped, rowsDone, tally: tally.value };
       }
-      next = await iterator.next();
-      // Looking one chunk ahead first means a read whose last chunk spent the budget still ends here.
-      if (wrote && !next.done && elapsed() >= (options.budgetMs ?? Infinity)) return outcome(false);
     }
     // The sheet ended before the rows written by earlier slices: rows were removed meanwhile.
     if (rowsDone < skipRows) throw new SheetChangedError();
-    return outcome(true);
   } finally {
     await iterator.return?.(undefined);
   }
+}
+
+/**
+ * Reads `chunks` to the end in one go, writing each chunk with `write` (an import, not a sliced
+ * pull).
+ *
+ * @throws what {@link mappedChunks} throws, and what `write` throws.
+ */
+export async function streamIntoRun(
+  chunks: AsyncIterable<RowChunk<unknown>>,
+  mapperFor: RowMapperFactory,
+  write: WriteChunk,
+  options: StreamOptions & {
+    /** Called after each written chunk; its position includes the chunk. */
+    onWritten?: (position: StreamPosition) => Promise<void>;
+  } = {},
+): Promise<StreamOutcome> {
+  let columns: string[] = [];
+  const outcome = { rowsDone: options.resume?.rowsDone ?? 0, tally: options.resume?.tally ?? "" };
+  let rowsThisCall = 0;
+  const onColumns = (detected: string[]) => {
+    columns = detected;
+    options.onColumns?.(detected);
+  };
+  for await (const chunk of mappedChunks(chunks, mapperFor, { resume: options.resume, onColumns })) {
+    await write(chunk.records, chunk.unmapped);
+    rowsThisCall += chunk.rowsDone - outcome.rowsDone;
+    outcome.rowsDone = chunk.rowsDone;
+    outcome.tally = chunk.tally;
+    await options.onWritten?.({ rowsDone: chunk.rowsDone, tally: chunk.tally });
+  }
+  return { ...outcome, columns, rowsThisCall };
 }
 
 function addToTally(tally: KeyTally, records: SourceRecord[], unmapped: RecordError[]): void {

@@ -76,6 +76,7 @@ export function createWhopBackfillApp(options: WhopBackfillAppOptions): Hono {
     }
     return json(200, {
       done: slice.done,
+      ...(slice.busy ? { busy: true } : {}),
       resource: slice.resource,
       pages: slice.pages,
       records: slice.records,

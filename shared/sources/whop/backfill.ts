@@ -6,16 +6,16 @@
  *
  * A failed page leaves the checkpoint and the run as they were: the run stays RUNNING (its lease
  * lets the next call resume it and its counts keep accumulating), and nothing is soft-deleted,
- * because only a resource read to its last page finishes its run as complete.
+ * because only a resource read to its last page finishes its run as complete. The slices are
+ * driven by `runSlices`, so a call that finds another holding the checkpoint answers `busy`.
  */
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database, SyncStatus } from "../../db/types.ts";
 import type { SourceRecord } from "../../sync/record.ts";
 import type { RecordError } from "../../sync/normalize.ts";
-import { SyncRun } from "../../sync/sync-run.ts";
-import { clearCheckpoint, loadCheckpoint, saveCheckpoint } from "../../sync/checkpoint.ts";
+import { runSlices, type SlicePage } from "../../sync/slice-runner.ts";
 import { oneLine } from "../../errors.ts";
-import type { WhopApi, WhopListResource, WhopPage } from "./whop-api.ts";
+import type { WhopApi, WhopListResource } from "./whop-api.ts";
 import { type WhopObjectKind, whopObjectToRecord } from "./map-whop-event.ts";
 import { whopTable } from "./table.ts";
 import {
@@ -53,6 +53,8 @@ export interface WhopResourceResult {
 export interface WhopBackfillResult {
   /** True when the backfill read its last page (the checkpoint is cleared). */
   done: boolean;
+  /** Set when another call holds the backfill's checkpoint: this one stood back. */
+  busy?: true;
   /** The resource worked on last. */
   resource: WhopListResource | null;
   /** Pages and objects this call read. */
@@ -99,8 +101,6 @@ export async function runWhopBackfill(
   api: WhopApi,
   options: WhopBackfillOptions = {},
 ): Promise<WhopBackfillResult> {
-  const now = options.now ?? Date.now;
-  const started = now();
   const emit = options.onProgress ?? (() => {});
   const result: WhopBackfillResult = {
     done: false,
@@ -110,174 +110,94 @@ export async function runWhopBackfill(
     syncLogId: null,
     finished: [],
   };
-  let backfillId: string | null = null;
-  for (;;) {
-    if (result.pages >= (options.maxPages ?? Infinity)) return result;
-    if (result.pages > 0 && now() - started >= (options.budgetMs ?? Infinity)) return result;
+  // What the next "start" event says: set when the call begins, spent by the first run it opens.
+  let start: { resumed: boolean; note?: string } = { resumed: false };
 
-    const prepared = await locked(db, (trx) => prepare(trx, options, backfillId));
-    prepared.events.forEach(emit);
-    const state = prepared.state;
-    if (!state) return { ...result, done: true };
-    backfillId = state.id;
-    result.resource = state.resource;
-    result.syncLogId = state.runId;
-
-    const page = await api.listPage(state.resource, {
-      after: state.after,
-      first: options.pageSize ?? DEFAULT_WHOP_PAGE_SIZE,
-    });
-    const run = await SyncRun.resume(db, whopTable, state.runId!, runOptions(state));
-    if (!run) continue; // closed meanwhile (its lease ran out): prepare() restarts or continues it
-    const { records, unmapped } = mapPage(KIND[state.resource], page.data);
-    await run.write(records, unmapped);
-
-    const advanced = await locked(db, (trx) => advance(trx, state, page, options));
-    if (!advanced) continue; // another caller moved the checkpoint first; the rows are the same
-    result.pages++;
-    result.records += page.data.length;
-    emit({ type: "page", state: advanced.state });
-    if (advanced.finished) {
-      result.finished.push(advanced.finished);
-      emit({ type: "finish", result: advanced.finished });
-    }
-    if (advanced.done) return { ...result, done: true };
-  }
-}
-
-/** Every change of the checkpoint happens under this lock, so overlapping callers take turns. */
-async function locked<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
-  return await db.transaction().execute(async (trx) => {
-    // A transaction-scoped lock, held only for these few statements (never across a Whop request),
-    // so it also works through a transaction pooler and never blocks the embedded database long.
-    await sql`select pg_advisory_xact_lock(hashtext(${WHOP_BACKFILL_CHECKPOINT}))`.execute(trx);
-    return await work(trx);
-  });
-}
-
-/**
- * The state to read the next page with, its run started or resumed. `null` when there is nothing
- * to do: a continuing call (`backfillId` set) whose backfill finished.
- */
-async function prepare(
-  db: Kysely<Database>,
-  options: WhopBackfillOptions,
-  backfillId: string | null,
-): Promise<{ state: WhopBackfillState | null; events: WhopBackfillEvent[] }> {
-  const events: WhopBackfillEvent[] = [];
-  const saved = parseBackfillState(await loadCheckpoint<unknown>(db, WHOP_BACKFILL_CHECKPOINT));
-  let state: WhopBackfillState;
-  let note: string | undefined;
-  let resumed = false;
-  if (backfillId !== null) {
-    if (!saved || saved.id !== backfillId) return { state: null, events };
-    state = saved;
-  } else if (saved && options.full && !saved.full) {
-    // Rows seen before this point were not recorded as seen, so the full run must start over.
-    if (saved.runId) {
-      await (await SyncRun.resume(db, whopTable, saved.runId, runOptions(saved)))
-        ?.fail("superseded by a full backfill");
-    }
-    state = newBackfillState(true);
-    note = "an unfinished incremental backfill was superseded by this full one";
-  } else if (saved) {
-    state = saved;
-    resumed = true;
-  } else {
-    state = newBackfillState(options.full === true);
-  }
-
-  if (state.runId && !(await SyncRun.resume(db, whopTable, state.runId, runOptions(state)))) {
-    // The run was closed as abandoned (its lease ran out). A full run's keys seen so far went with
-    // it, so it reads its resource again from the first page; an incremental one just goes on.
-    if (state.full) {
-      note =
-        `the interrupted ${state.resource} run was closed; reading ${state.resource} again from the first page`;
-      state = { ...state, after: null, pages: 0, records: 0 };
-      resumed = false;
-    } else {
-      note = `the interrupted ${state.resource} run was closed; continuing at the saved cursor in a new run`;
-    }
-    state = { ...state, runId: null };
-  }
-  if (!state.runId) {
-    const run = await SyncRun.start(db, whopTable, runOptions(state));
-    state = { ...state, runId: run.id };
-    events.push({ type: "start", state, resumed, note });
-  } else if (backfillId === null) {
-    events.push({ type: "start", state, resumed: true, note });
-  }
-  await saveCheckpoint(db, WHOP_BACKFILL_CHECKPOINT, state);
-  return { state, events };
-}
-
-/**
- * Moves the checkpoint past a written page; on the resource's last page, finishes its run (the
- * soft delete of a full run happens here, exactly once) and moves on to the next resource.
- * `null` when the checkpoint is no longer where this page started: someone else moved it.
- */
-async function advance(
-  db: Kysely<Database>,
-  from: WhopBackfillState,
-  page: WhopPage,
-  options: WhopBackfillOptions,
-): Promise<{ state: WhopBackfillState; finished?: WhopResourceResult; done?: boolean } | null> {
-  const current = parseBackfillState(await loadCheckpoint<unknown>(db, WHOP_BACKFILL_CHECKPOINT));
-  if (
-    !current || current.id !== from.id || current.resource !== from.resource ||
-    current.runId !== from.runId || current.after !== from.after
-  ) return null;
-  const state: WhopBackfillState = {
-    ...current,
-    after: page.endCursor ?? current.after,
-    pages: current.pages + 1,
-    records: current.records + page.data.length,
-  };
-  if (page.hasNextPage) {
-    await saveCheckpoint(db, WHOP_BACKFILL_CHECKPOINT, state);
-    return { state };
-  }
-  const run = await SyncRun.resume(db, whopTable, state.runId!, runOptions(state));
-  if (!run) return null; // closed as abandoned meanwhile; prepare() deals with it
-  const sync = await run.finish({
-    complete: true,
+  const outcome = await runSlices<WhopBackfillState>(db, {
+    checkpoint: WHOP_BACKFILL_CHECKPOINT,
+    parse: parseBackfillState,
+    runOf: (state) => ({ table: whopTable, scope: KIND[state.resource], full: state.full }),
+    async begin(saved, open) {
+      if (saved && options.full && !saved.full) {
+        // Rows seen before this point were not recorded as seen, so the full run must start over.
+        await open?.fail("superseded by a full backfill");
+        start = {
+          resumed: false,
+          note: "an unfinished incremental backfill was superseded by this full one",
+        };
+        return newBackfillState(true);
+      }
+      if (!saved) return newBackfillState(options.full === true);
+      start = { resumed: true };
+      if (!saved.runId || open) return saved;
+      // The run was closed as abandoned (its lease ran out). A full run's keys seen so far went with
+      // it, so it reads its resource again from the first page; an incremental one just goes on.
+      const resource = saved.resource;
+      if (saved.full) {
+        const note =
+          `the interrupted ${resource} run was closed; reading ${resource} again from the first page`;
+        start = { resumed: false, note };
+        return { ...saved, runId: null, after: null, pages: 0, records: 0 };
+      }
+      const note = `the interrupted ${resource} run was closed; continuing at the saved cursor in a new run`;
+      start = { resumed: true, note };
+      return { ...saved, runId: null };
+    },
+    opened(state) {
+      result.resource = state.resource;
+      result.syncLogId = state.runId;
+      emit({ type: "start", state, ...start });
+      start = { resumed: false };
+      return state;
+    },
+    reader: () => ({ next: (state) => readPage(api, state, options.pageSize ?? DEFAULT_WHOP_PAGE_SIZE) }),
+    written(page) {
+      result.pages++;
+      result.records += page.records.length + page.unmapped.length;
+      emit({ type: "page", state: page.state });
+    },
+    closed(state, sync) {
+      const finished: WhopResourceResult = {
+        resource: state.resource,
+        status: sync.status,
+        pages: state.pages,
+        records: state.records,
+        created: sync.created,
+        updated: sync.updated,
+        unchanged: sync.unchanged,
+        deleted: sync.deleted,
+        failed: sync.failed,
+        syncLogId: state.runId!,
+        ...(sync.deleteRefused ? { deleteRefused: sync.deleteRefused } : {}),
+      };
+      result.finished.push(finished);
+      emit({ type: "finish", result: finished });
+      const next = WHOP_BACKFILL_RESOURCES[WHOP_BACKFILL_RESOURCES.indexOf(state.resource) + 1];
+      if (!next) return { keep: null };
+      return { next: { ...state, resource: next, after: null, runId: null, pages: 0, records: 0 } };
+    },
+  }, {
+    maxPages: options.maxPages,
+    budgetMs: options.budgetMs,
+    now: options.now,
     force: options.force,
     maxDeleteShare: options.maxDeleteShare,
   });
-  const finished: WhopResourceResult = {
-    resource: state.resource,
-    status: sync.status,
-    pages: state.pages,
-    records: state.records,
-    created: sync.created,
-    updated: sync.updated,
-    unchanged: sync.unchanged,
-    deleted: sync.deleted,
-    failed: sync.failed,
-    syncLogId: state.runId!,
-    ...(sync.deleteRefused ? { deleteRefused: sync.deleteRefused } : {}),
-  };
-  const next = WHOP_BACKFILL_RESOURCES[WHOP_BACKFILL_RESOURCES.indexOf(state.resource) + 1];
-  if (!next) {
-    await clearCheckpoint(db, WHOP_BACKFILL_CHECKPOINT);
-    return { state, finished, done: true };
-  }
-  await saveCheckpoint(db, WHOP_BACKFILL_CHECKPOINT, {
-    ...state,
-    resource: next,
-    after: null,
-    runId: null,
-    pages: 0,
-    records: 0,
-  });
-  return { state, finished };
+  if (outcome.status === "busy") return { ...result, busy: true };
+  return { ...result, done: outcome.status === "done" };
 }
 
-/** The page's objects as records; an object the mapper refuses is reported, never fatal. */
-function mapPage(kind: WhopObjectKind, objects: readonly unknown[]) {
+/** The page after `state`'s cursor, as records; an object the mapper refuses is reported, never fatal. */
+async function readPage(
+  api: WhopApi,
+  state: WhopBackfillState,
+  first: number,
+): Promise<SlicePage<WhopBackfillState>> {
+  const page = await api.listPage(state.resource, { after: state.after, first });
+  const kind = KIND[state.resource];
   const records: SourceRecord[] = [];
   const unmapped: RecordError[] = [];
-  for (const object of objects) {
+  for (const object of page.data) {
     try {
       records.push(whopObjectToRecord(kind, object));
     } catch (error) {
@@ -285,9 +205,15 @@ function mapPage(kind: WhopObjectKind, objects: readonly unknown[]) {
       unmapped.push({ key: typeof id === "string" && id !== "" ? id : null, reason: oneLine(error) });
     }
   }
-  return { records, unmapped };
-}
-
-function runOptions(state: WhopBackfillState) {
-  return { scope: KIND[state.resource], full: state.full };
+  return {
+    records,
+    unmapped,
+    state: {
+      ...state,
+      after: page.endCursor ?? state.after,
+      pages: state.pages + 1,
+      records: state.records + page.data.length,
+    },
+    done: !page.hasNextPage,
+  };
 }
