@@ -6,15 +6,12 @@
  * Body (all optional): `{"full": true, "force": false, "restart": false, "max_pages": 20,
  * "min_hours_between_runs": 20}`.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import type { Database } from "../../db/types.ts";
-import { isUnavailable } from "../../db/client.ts";
-import { requireCronSecret } from "../../http/cron-auth.ts";
-import { errorResponse, json } from "../../http/error-response.ts";
-import { readBody } from "../../http/read-body.ts";
-import { ConfigError, oneLine, PayloadError, UpstreamError } from "../../errors.ts";
+import { createScheduledApp } from "../../http/scheduled-app.ts";
+import { ConfigError } from "../../errors.ts";
 import { env } from "../../env.ts";
 import { type GhlApi, ghlApiFromEnv } from "./ghl-api.ts";
 import { runGhlBackfillSlice } from "./backfill.ts";
@@ -60,14 +57,12 @@ export function createGhlBackfillApp(deps: GhlBackfillAppDeps): Hono {
   // One client per process, so its rate limiter sees every call this isolate makes.
   const apiOnce = deps.api ?? (() => (api ??= ghlApiFromEnv(SLICE_API_OPTIONS)));
   const locationOf = deps.locationId ?? (() => env("GHL_LOCATION_ID"));
-  const app = new Hono();
-
-  app.post("*", async (c) => {
-    await requireCronSecret(c.req.raw, { secret: deps.cronSecret });
-    const options = parseBody(new TextDecoder().decode(await readBody(c.req.raw)));
-    const locationId = locationOf();
-    if (!locationId) throw new ConfigError("GHL_LOCATION_ID is not set");
-    try {
+  return createScheduledApp({
+    body: bodySchema,
+    secret: deps.cronSecret,
+    async run(options) {
+      const locationId = locationOf();
+      if (!locationId) throw new ConfigError("GHL_LOCATION_ID is not set");
       const slice = await runGhlBackfillSlice(deps.db(), {
         locationId,
         api: apiOnce(),
@@ -80,7 +75,7 @@ export function createGhlBackfillApp(deps: GhlBackfillAppDeps): Hono {
         log: deps.log ?? ((line) => console.log(`ghl-backfill: ${line}`)),
       });
       const result = slice.result;
-      return json(200, {
+      return {
         status: slice.status,
         sync_log_id: slice.syncLogId,
         full: slice.full,
@@ -97,34 +92,7 @@ export function createGhlBackfillApp(deps: GhlBackfillAppDeps): Hono {
             ...(result.deleteRefused ? { delete_refused: result.deleteRefused } : {}),
           }
           : {}),
-      });
-    } catch (error) {
-      if (error instanceof UpstreamError) {
-        return json(502, { status: "failed", reason: oneLine(error) });
-      }
-      if (isUnavailable(error)) {
-        return json(503, { status: "failed", reason: "the database is unavailable; the next call resumes" });
-      }
-      throw error;
-    }
+      };
+    },
   });
-  app.all("*", (c) => c.json({ error: "method not allowed", reason: "send a POST" }, 405));
-  app.onError((error) => errorResponse(error));
-  return app;
-}
-
-function parseBody(text: string): z.infer<typeof bodySchema> {
-  if (text.trim() === "") return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new PayloadError("body is not JSON");
-  }
-  const parsed = bodySchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new PayloadError(`body is invalid: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
-  }
-  return parsed.data;
 }

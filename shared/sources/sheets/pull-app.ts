@@ -4,18 +4,20 @@
  * budget that keeps the call inside Edge's 2 s of CPU; a pull that needs longer answers
  * `done: false` and the next call resumes it from its checkpoint.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
+import { z } from "zod";
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
-import { isUnavailable } from "../../db/client.ts";
 import { env } from "../../env.ts";
-import { PayloadError } from "../../errors.ts";
-import { requireCronSecret } from "../../http/cron-auth.ts";
-import { readBody } from "../../http/read-body.ts";
-import { errorResponse, json } from "../../http/error-response.ts";
+import { createScheduledApp } from "../../http/scheduled-app.ts";
 import type { TabularKind } from "../tabular/tabular-kind.ts";
 import type { PullOptions, PullSummary } from "./pull.ts";
-import { pullSheets, UnknownSheetSourceError } from "./pull-due.ts";
+import { pullSheets } from "./pull-due.ts";
+
+/** `{}` or an empty body: the due sources; `{"source": "name"}`: that one. */
+const bodySchema = z.object({
+  source: z.string().trim().min(1, "must be the name of a sheet source").optional(),
+});
 
 /** Wall-clock budget per call (ms) unless `SHEETS_PULL_BUDGET_MS` says otherwise. */
 export const DEFAULT_PULL_BUDGET_MS = 1_000;
@@ -46,14 +48,12 @@ export interface SheetsPullAppOptions {
  * export const app = createSheetsPullApp({ db: runtimeDb, kinds: [sheetKind, electiveKind] });
  */
 export function createSheetsPullApp(options: SheetsPullAppOptions): Hono {
-  const app = new Hono();
-  app.post("*", async (c) => {
-    await requireCronSecret(c.req.raw, { secret: options.secret });
-    const { source } = parseBody(await readBody(c.req.raw, 16 * 1024));
-    const pull = options.pull ?? {};
-    let summaries: PullSummary[];
-    try {
-      summaries = await pullSheets(options.db(), {
+  return createScheduledApp({
+    body: bodySchema,
+    secret: options.secret,
+    async run({ source }) {
+      const pull = options.pull ?? {};
+      const summaries = await pullSheets(options.db(), {
         ...pull,
         kinds: options.kinds,
         source,
@@ -63,40 +63,9 @@ export function createSheetsPullApp(options: SheetsPullAppOptions): Hono {
         csv: { ...CALL_RETRY, ...pull.csv },
         sheetsApi: { ...CALL_RETRY, ...pull.sheetsApi },
       });
-    } catch (error) {
-      if (error instanceof UnknownSheetSourceError) {
-        return json(404, { error: "not found", reason: error.message });
-      }
-      if (isUnavailable(error)) {
-        return json(503, { error: "unavailable", reason: "the database cannot be reached now; retry" });
-      }
-      throw error;
-    }
-    return json(200, { sources: summaries.map(summaryJson) });
+      return { sources: summaries.map(summaryJson) };
+    },
   });
-  app.all("*", (c) => c.json({ error: "method not allowed", reason: "send a POST" }, 405));
-  app.onError((error) => errorResponse(error));
-  return app;
-}
-
-/** `{}` or an empty body: the due sources; `{"source": "name"}`: that one. */
-function parseBody(bytes: Uint8Array): { source?: string } {
-  const text = new TextDecoder().decode(bytes).trim();
-  if (text === "") return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new PayloadError('the body is not JSON; send {} or {"source": "<name>"}');
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new PayloadError("the body must be a JSON object");
-  }
-  const source = (body as { source?: unknown }).source;
-  if (source !== undefined && (typeof source !== "string" || source.trim() === "")) {
-    throw new PayloadError("source must be the name of a sheet source");
-  }
-  return source === undefined ? {} : { source: source.trim() };
 }
 
 /** A summary as the function answers it (snake_case, as the rest of the HTTP surface). */

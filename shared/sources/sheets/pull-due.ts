@@ -9,6 +9,7 @@
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
+import { NotFoundError } from "../../errors.ts";
 import { CronError, isDue, parseCron } from "./cron-schedule.ts";
 import { type PullOptions, pullSheetSource } from "./pull.ts";
 import { SHEET_PULL_CHECKPOINT_PREFIX, type SheetPullState } from "./pull-state.ts";
@@ -16,7 +17,8 @@ import { type PullSummary, pullSummary } from "./pull-summary.ts";
 import { findSheetSource, listSheetSources, type SheetSource } from "./sheet-sources.ts";
 
 /** `pullSheets({ source })` named a source that does not exist. */
-export class UnknownSheetSourceError extends Error {
+/** A named source that does not exist (HTTP 404). */
+export class UnknownSheetSourceError extends NotFoundError {
   constructor(readonly sourceName: string) {
     super(`there is no sheet source named '${sourceName}' (add it with sheets:add)`);
     this.name = "UnknownSheetSourceError";

@@ -4,15 +4,13 @@
  * saves the checkpoint, and answers where it stands; the next call resumes there. A scheduler
  * calls it until it answers `done: true`, and a later call starts the next backfill.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
+import { z } from "zod";
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
-import { isUnavailable } from "../../db/client.ts";
 import { env } from "../../env.ts";
-import { oneLine, PayloadError, UpstreamError } from "../../errors.ts";
-import { requireCronSecret } from "../../http/cron-auth.ts";
-import { readBody } from "../../http/read-body.ts";
-import { errorResponse, json } from "../../http/error-response.ts";
+import { oneLine, UpstreamError } from "../../errors.ts";
+import { createScheduledApp } from "../../http/scheduled-app.ts";
 import { WhopApi } from "./whop-api.ts";
 import { DEFAULT_WHOP_PAGE_SIZE, runWhopBackfill, type WhopResourceResult } from "./backfill.ts";
 
@@ -51,61 +49,41 @@ const SLICE_API_OPTIONS = {
  * export const app = createWhopBackfillApp({ db: runtimeDb });
  */
 export function createWhopBackfillApp(options: WhopBackfillAppOptions): Hono {
-  const app = new Hono();
-  app.post("*", async (c) => {
-    await requireCronSecret(c.req.raw, { secret: options.secret });
-    const { full } = parseBody(await readBody(c.req.raw, 16 * 1024));
-    const api = options.api?.() ?? WhopApi.fromEnv(SLICE_API_OPTIONS);
-    let slice;
-    try {
-      slice = await runWhopBackfill(options.db(), api, {
-        full,
-        maxPages: options.maxPages ?? positive("WHOP_BACKFILL_SLICE_PAGES") ?? DEFAULT_SLICE_PAGES,
-        budgetMs: options.budgetMs ?? positive("WHOP_BACKFILL_SLICE_MS") ?? DEFAULT_SLICE_MS,
-        pageSize: options.pageSize ?? positive("WHOP_BACKFILL_PAGE_SIZE") ?? DEFAULT_WHOP_PAGE_SIZE,
-      });
-    } catch (error) {
-      if (error instanceof UpstreamError) {
+  return createScheduledApp({
+    body: bodySchema,
+    secret: options.secret,
+    async run({ full }) {
+      const api = options.api?.() ?? WhopApi.fromEnv(SLICE_API_OPTIONS);
+      let slice;
+      try {
+        slice = await runWhopBackfill(options.db(), api, {
+          full,
+          maxPages: options.maxPages ?? positive("WHOP_BACKFILL_SLICE_PAGES") ?? DEFAULT_SLICE_PAGES,
+          budgetMs: options.budgetMs ?? positive("WHOP_BACKFILL_SLICE_MS") ?? DEFAULT_SLICE_MS,
+          pageSize: options.pageSize ?? positive("WHOP_BACKFILL_PAGE_SIZE") ?? DEFAULT_WHOP_PAGE_SIZE,
+        });
+      } catch (error) {
         // The checkpoint and the run are kept: the next call resumes at the page that failed.
-        return json(502, { error: "upstream", reason: oneLine(error), resumes: true });
+        if (error instanceof UpstreamError) {
+          throw new UpstreamError(`${oneLine(error)}; the next call resumes at that page`, error.status);
+        }
+        throw error;
       }
-      if (isUnavailable(error)) {
-        return json(503, { error: "unavailable", reason: "the database cannot be reached now; retry" });
-      }
-      throw error;
-    }
-    return json(200, {
-      done: slice.done,
-      ...(slice.busy ? { busy: true } : {}),
-      resource: slice.resource,
-      pages: slice.pages,
-      records: slice.records,
-      sync_log_id: slice.syncLogId,
-      finished: slice.finished.map(finishedJson),
-    });
+      return {
+        done: slice.done,
+        ...(slice.busy ? { busy: true } : {}),
+        resource: slice.resource,
+        pages: slice.pages,
+        records: slice.records,
+        sync_log_id: slice.syncLogId,
+        finished: slice.finished.map(finishedJson),
+      };
+    },
   });
-  app.all("*", (c) => c.json({ error: "method not allowed", reason: "send a POST" }, 405));
-  app.onError((error) => errorResponse(error));
-  return app;
 }
 
 /** `{}` or an empty body starts or continues an incremental backfill; `{"full": true}` a full one. */
-function parseBody(bytes: Uint8Array): { full: boolean } {
-  const text = new TextDecoder().decode(bytes).trim();
-  if (text === "") return { full: false };
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new PayloadError('the body is not JSON; send {} or {"full": true}');
-  }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new PayloadError("the body must be a JSON object");
-  }
-  const full = (body as { full?: unknown }).full;
-  if (full !== undefined && typeof full !== "boolean") throw new PayloadError("full must be true or false");
-  return { full: full === true };
-}
+const bodySchema = z.object({ full: z.boolean().default(false) });
 
 function finishedJson(r: WhopResourceResult) {
   return {
