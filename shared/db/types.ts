@@ -41,9 +41,12 @@ export interface SourceColumns {
   currency: string | null;
   amount_usd: NullableNumeric;
   refunded_amount: ColumnType<string, string | number | undefined, string | number>;
+  contested_amount: ColumnType<string, string | number | undefined, string | number>;
   is_revenue: ColumnType<boolean, boolean | undefined, boolean>;
   date: NullableTimestamp;
   source_updated_at: Timestamp;
+  source_rank: ColumnType<number, number | undefined, number>;
+  source_seen_at: Timestamp;
   content_hash: string | null;
   last_synced: Timestamp;
   deleted_at: NullableTimestamp;
@@ -83,6 +86,8 @@ export interface WebhookEventsTable {
   source: string;
   event_id: string;
   event_type: string | null;
+  /** What a delivery named by its content is about (see `storeDelivery`). */
+  subject: string | null;
   payload: Json;
   received_at: Timestamp;
   status: ColumnType<WebhookStatus, WebhookStatus | undefined, WebhookStatus>;
@@ -121,6 +126,21 @@ export interface RevenueByMonthView {
   net_usd: string;
 }
 
+/**
+ * What the revenue totals leave out or hold back, line by line: `open_dispute` (money contested,
+ * not subtracted) and `refund_exceeds_payment` (the excess not counted).
+ */
+export interface RevenueProblemsView {
+  source: string;
+  key: string;
+  parent_key: string | null;
+  user_id: string | null;
+  problem: string;
+  detail: string;
+  amount: string;
+  currency: string | null;
+}
+
 /** The sources as registered in SQL (`customer_sync_add_source`). */
 export interface CustomerSyncSourcesTable {
   name: string;
@@ -130,7 +150,7 @@ export interface CustomerSyncSourcesTable {
   scope_column: string;
   raw_column: string;
   name_priority: number;
-  revenue_column: string;
+  revenue_column: string | null;
   child_refunds: Generated<boolean>;
   created_at: Timestamp;
 }
@@ -144,4 +164,5 @@ export interface Database {
   sync_run_keys: SyncRunKeysTable;
   revenue_by_user: RevenueByUserView;
   revenue_by_month: RevenueByMonthView;
+  revenue_problems: RevenueProblemsView;
 }

@@ -37,8 +37,12 @@ export interface Source {
   readonly name: string;
   /** Where its records live; the engine writes through this description alone. */
   readonly table: SourceTable;
-  /** Its column in `revenue_by_user` (`customer_sync_sources.revenue_column`). */
-  readonly revenueColumn: string;
+  /**
+   * Its column in `revenue_by_user` (`customer_sync_sources.revenue_column`), or `null` for a source
+   * whose rows are no revenue of their own (HighLevel: README, "Revenue"); its rows then count in no
+   * revenue view.
+   */
+  readonly revenueColumn: string | null;
   /** How its webhook deliveries are verified, named and mapped (stored deliveries are replayed with it). */
   readonly webhook?: () => WebhookSource;
   /** Its edge functions by Supabase name (`functions/<name>/` is generated from these). */

@@ -41,18 +41,21 @@ export interface SyncResult extends SyncCounts {
 export const DEFAULT_CHUNK = 2000;
 /**
  * Writes records without a run log: the webhook path, where `webhook_events` is the record of
- * each delivery. Returns the counts; never throws for one bad record.
+ * each delivery. `seenAt` is when the records first reached us (the delivery's `received_at`;
+ * default now). Returns the counts; never throws for one bad record.
  */
 export async function upsertRecords(
   db: Kysely<Database>,
   table: SourceTable,
   records: readonly SourceRecord[],
-  options: { chunkSize?: number } = {},
+  options: { chunkSize?: number; seenAt?: Date } = {},
 ): Promise<SyncCounts> {
   const errors: RecordError[] = [];
   const batch = planBatch(records, table.keyedByScope, errors);
   const counts = startCounts(errors);
-  await writeRows(db, table, batch, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {});
+  await writeRows(db, table, batch, counts, options.chunkSize ?? DEFAULT_CHUNK, async () => {}, {
+    seenAt: options.seenAt,
+  });
   return counts;
 }
 

@@ -2,6 +2,7 @@
  * PreparedRecord: a SourceRecord checked and normalised for the upsert. Pure: no database here.
  */
 import type { SourceRecord } from "./record.ts";
+import { canonicalEmail } from "./email.ts";
 
 /** A record ready to write, or the reason it cannot be written. */
 export interface PreparedRecord {
@@ -17,10 +18,13 @@ export interface PreparedRecord {
   hash?: string;
   /** Milliseconds since the epoch (a Date's time value), or null when the source does not say. */
   changedAt: number | null;
+  /** The lifecycle rank that breaks ties of `changedAt` (see `SourceRecord.rank`). */
+  rank: number;
   amount: string | null;
   currency: string | null;
   amountUsd: string | null;
   refunded: string;
+  contested: string;
   revenue: boolean;
   /** Milliseconds since the epoch. */
   date: number | null;
@@ -69,17 +73,20 @@ export function jsonDepth(text: string): number {
 }
 
 /**
- * The email as the users table keys it: trimmed and lower-cased, or `null` when it is not an email.
+ * The email as the users table keys it, spelled as `canonicalEmail` (and SQL's
+ * `customer_sync_normalise_email`) spell it: format characters removed, NFC, trimmed, lower-cased;
+ * or `null` when it is not an email.
  *
  * @example
  * normaliseEmail("  Jane.Doe@Example.COM ") // "jane.doe@example.com"
+ * normaliseEmail("jane\u200B@example.com") // "jane@example.com"
  * normaliseEmail("n/a") // null
  */
 export function normaliseEmail(email: unknown): string | null {
   if (typeof email !== "string") return null;
-  const trimmed = email.trim().toLowerCase();
-  if (trimmed.length > 320 || !EMAIL.test(trimmed)) return null;
-  return trimmed;
+  const canonical = canonicalEmail(email);
+  if (canonical.length > 320 || !EMAIL.test(canonical)) return null;
+  return canonical;
 }
 
 function cleanText(value: unknown): string | null {
@@ -103,6 +110,14 @@ function timeValue(value: Date | null | undefined, field: string): number | null
   const time = value instanceof Date ? value.getTime() : NaN;
   if (Number.isNaN(time)) throw new Error(`${field} is not a valid date`);
   return time;
+}
+
+function rankOf(rank: number | undefined): number {
+  if (rank === undefined) return 0;
+  if (!Number.isInteger(rank) || Math.abs(rank) > 1_000_000) {
+    throw new Error(`rank ${rank} is not a small integer`);
+  }
+  return rank;
 }
 
 /** Checks one record; throws an Error whose message is the one-line reason. */
@@ -130,10 +145,12 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
     name: cleanText(record.name),
     raw,
     changedAt: timeValue(record.changedAt, "changedAt"),
+    rank: rankOf(record.rank),
     amount: decimal(record.amount, "amount"),
     currency: cleanText(record.currency)?.toUpperCase() ?? null,
     amountUsd: decimal(record.amountUsd, "amountUsd"),
     refunded: decimal(record.refunded, "refunded") ?? "0",
+    contested: decimal(record.contested, "contested") ?? "0",
     revenue: record.revenue === true,
     date: timeValue(record.date, "date"),
     parentKey: cleanText(record.parentKey),
@@ -159,7 +176,7 @@ export interface PlannedBatch {
 
 /**
  * Plans a batch: records without a key fail at once, and when one key appears more than once the
- * newest valid version wins (later in the batch wins a tie), since one upsert may touch a row only
+ * newest valid version wins (by change time, then rank; later in the batch wins a tie), since one upsert may touch a row only
  * once. Versions of a repeated key are prepared here, so an invalid newer one fails alone and
  * leaves the older valid one to be written; a key seen once is prepared when its chunk is written.
  */
@@ -201,7 +218,7 @@ export function planBatch(
     let best: PreparedRecord | null = null;
     for (const version of versions) {
       const row = tryPrepare(version, errors);
-      if (row && (!best || (best.changedAt ?? -Infinity) <= (row.changedAt ?? -Infinity))) best = row;
+      if (row && (!best || !isOlder(row, best))) best = row;
     }
     slots[slot] = best;
   }
@@ -220,6 +237,13 @@ export function planBatch(
       return rows;
     },
   };
+}
+
+/** True when `a` is an older version than `b`: an earlier change time, or the same one and an earlier rank. */
+function isOlder(a: PreparedRecord, b: PreparedRecord): boolean {
+  const at = a.changedAt ?? -Infinity;
+  const bt = b.changedAt ?? -Infinity;
+  return at < bt || (at === bt && a.rank < b.rank);
 }
 
 function tryPrepare(record: SourceRecord, errors: RecordError[]): PreparedRecord | null {

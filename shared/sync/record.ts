@@ -30,9 +30,17 @@ export interface SourceRecord {
   raw: unknown;
   /**
    * When the source says the record last changed. An older change never overwrites a newer one;
-   * `null` means the source does not say, and the time of the sync is used.
+   * `null` means the source does not say, and the time this version first reached us stands in
+   * (a delivery's `received_at`, a run's start), so a late retry or a replay cannot win (README,
+   * "How records converge").
    */
   changedAt: Date | null;
+  /**
+   * Where this version stands in its object's lifecycle (higher is later: a paid payment after an
+   * open one), from the source's documented order of states. It breaks ties between versions of
+   * the same `changedAt`; 0 (the default) when the lifecycle says nothing.
+   */
+  rank?: number;
   /** Gross money in major units of `currency` as an exact decimal string (`"1234.56"`). */
   amount?: string | null;
   /** ISO 4217 code, upper-case, when known; unstated money counts as USD in the views. */
@@ -41,6 +49,11 @@ export interface SourceRecord {
   amountUsd?: string | null;
   /** Refunded so far, in major units of `currency`, as a decimal string. */
   refunded?: string | null;
+  /**
+   * Money the source says may be taken back but has not been (an open dispute), in major units of
+   * `currency`: listed in `revenue_problems`, never subtracted.
+   */
+  contested?: string | null;
   /** True when the record is a sale that counts as revenue (a paid payment, an approved order). */
   revenue?: boolean;
   /** The key of the record this one adjusts in the same table (a refund's payment id). */

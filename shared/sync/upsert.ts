@@ -31,10 +31,12 @@ const FIELDS = {
   /** `contentHash(raw)`, computed as the list is built. */
   hash: "text",
   changedAt: "epoch_ms",
+  rank: "int",
   amount: "numeric",
   currency: "text",
   amountUsd: "numeric",
   refunded: "numeric",
+  contested: "numeric",
   revenue: "boolean",
   date: "epoch_ms",
   parentKey: "text",
@@ -93,10 +95,10 @@ export async function changedRows(
   db: Kysely<Database>,
   table: SourceTable,
   rows: readonly PreparedRecord[],
-  syncedAt: Date,
+  seenAt: Date,
 ): Promise<PreparedRecord[]> {
   if (rows.length === 0) return [];
-  const probe = recordsFrom(rows, ["key", "scope", "email", "hash", "changedAt", "deleted"], false);
+  const probe = recordsFrom(rows, ["key", "scope", "email", "hash", "changedAt", "rank", "deleted"], false);
   const result = await sql<{ i: number }>`
     select x.i
     from ${probe}
@@ -104,13 +106,23 @@ export async function changedRows(
     ${storedRow(table)}
     where cur.id is null
        or (x.email is not null and u.id is null)
-       or (coalesce(x."changedAt", ${syncedAt}::timestamptz) >= cur.source_updated_at
+       or (${notOlder(seenAt)}
            and (cur.content_hash is distinct from x.hash
                 or (cur.deleted_at is null) = x.deleted
-                or cur.user_id is distinct from u.id
+                or (x.email is not null and cur.user_id is distinct from u.id)
                 or cur.scope is distinct from x.scope))`.execute(db);
   // ordinality counts from 1
   return result.rows.map((r) => rows[r.i - 1]);
+}
+
+/**
+ * The ordering guard of a record `x` against its stored row `cur`: the version is not older when its
+ * (change time, lifecycle rank, first seen) is at least the row's. A record without a change time
+ * takes the time it was first seen, `seenAt` (README, "How records converge").
+ */
+function notOlder(seenAt: Date) {
+  return sql`(coalesce(x."changedAt", ${seenAt}::timestamptz), x.rank, ${seenAt}::timestamptz)
+             >= (cur.source_updated_at, cur.source_rank, cur.source_seen_at)`;
 }
 
 /**
@@ -121,7 +133,7 @@ const personOf = sql`left join lateral (select id from users where email = x.ema
 
 /**
  * The stored row of each record, by one index probe per record, as `cur` (id, scope, raw,
- * content_hash, user_id, source_updated_at, deleted_at). `limit 1` keeps the planner from turning
+ * content_hash, user_id, source_updated_at, source_rank, source_seen_at, deleted_at). `limit 1` keeps the planner from turning
  * the probe into a hash of the whole table, whose cost would grow with every chunk written.
  */
 function storedRow(table: SourceTable) {
@@ -130,15 +142,16 @@ function storedRow(table: SourceTable) {
   const match = table.keyedByScope ? sql`${key} = x.key and ${scope} = x.scope` : sql`${key} = x.key`;
   return sql`left join lateral (
       select s.id, ${scope} as scope, ${sql.ref(`s.${table.rawColumn}`)} as raw, s.content_hash, s.user_id,
-             s.source_updated_at, s.deleted_at
+             s.source_updated_at, s.source_rank, s.source_seen_at, s.deleted_at
       from ${sql.table(table.table)} as s where ${match} limit 1) as cur on true`;
 }
 
 /**
  * The conflict branch of the upsert. Its `WHERE` is the ordering guard, again for rows a concurrent
- * writer changed since the statement's filter read them: an older change never overwrites a newer
- * one (ties go to the stored row unless the content differs), and a re-sync of the same content
- * rewrites nothing.
+ * writer changed since the statement's filter read them: an older version never overwrites a newer
+ * one (see `notOlder`; a full tie goes to the incoming version only when its content differs), and
+ * a re-sync of the same content rewrites nothing. A version without an email keeps the row's person
+ * (Whop withholds emails without a permission): only a different email moves a record.
  */
 function upsertClause(table: SourceTable) {
   const key = sql.ref(table.keyColumn);
@@ -147,10 +160,10 @@ function upsertClause(table: SourceTable) {
   const conflict = table.keyedByScope ? sql`(${scope}, ${key})` : sql`(${key})`;
   return sql`
     on conflict ${conflict} do update set
-      user_id = excluded.user_id,
+      user_id = case when excluded.email is null then t.user_id else excluded.user_id end,
       ${scope} = excluded.${scope},
       parent_key = excluded.parent_key,
-      email = excluded.email,
+      email = coalesce(excluded.email, t.email),
       name = excluded.name,
       ${raw} = excluded.${raw},
       content_hash = excluded.content_hash,
@@ -158,23 +171,28 @@ function upsertClause(table: SourceTable) {
       currency = excluded.currency,
       amount_usd = excluded.amount_usd,
       refunded_amount = excluded.refunded_amount,
+      contested_amount = excluded.contested_amount,
       is_revenue = excluded.is_revenue,
       date = excluded.date,
       source_updated_at = excluded.source_updated_at,
+      source_rank = excluded.source_rank,
+      source_seen_at = excluded.source_seen_at,
       -- A tombstone keeps the first deletion time; a live version revives the row.
       deleted_at = case when excluded.deleted_at is null then null
                         else coalesce(t.deleted_at, excluded.deleted_at) end,
       last_synced = now()
-    where excluded.source_updated_at >= t.source_updated_at
+    where (excluded.source_updated_at, excluded.source_rank, excluded.source_seen_at)
+          >= (t.source_updated_at, t.source_rank, t.source_seen_at)
       and (t.${raw} is distinct from excluded.${raw}
            or (t.deleted_at is null) <> (excluded.deleted_at is null)
-           or t.user_id is distinct from excluded.user_id
+           or (excluded.email is not null and t.user_id is distinct from excluded.user_id)
            or t.${scope} is distinct from excluded.${scope})`;
 }
 
 /**
  * Writes one chunk; every record in it shares `table` and carries its person's id in `userId`
- * (see `resolvePeople`). `syncedAt` stands in for unknown change times. `fresh` is for a table
+ * (see `resolvePeople`). `seenAt` is when these versions first reached us: it stands in for unknown
+ * change times and breaks the ties the lifecycle leaves open. `fresh` is for a table
  * that was empty when the run began, where every record is new: the rows are inserted plainly,
  * with no stored row to look up and no conflict branch, so a key that is there after all (a
  * concurrent writer's) fails the statement with a unique violation, and the caller upserts.
@@ -183,7 +201,7 @@ export async function upsertChunk(
   db: Kysely<Database>,
   table: SourceTable,
   rows: readonly PreparedRecord[],
-  syncedAt: Date,
+  seenAt: Date,
   options: { fresh?: boolean } = {},
 ): Promise<ChunkResult> {
   if (rows.length === 0) return { created: 0, updated: 0, userIds: [] };
@@ -193,14 +211,16 @@ export async function upsertChunk(
   const raw = sql.ref(table.rawColumn);
   const insert = (input: RawBuilder<unknown>) =>
     sql`insert into ${t} as t (user_id, ${key}, ${scope}, parent_key, email, name, ${raw}, content_hash, amount,
-                               currency, amount_usd, refunded_amount, is_revenue, date, source_updated_at,
-                               deleted_at)
-        select "userId", key, scope, "parentKey", email, name, raw, hash, amount, currency,
-               "amountUsd", refunded, revenue, date, changed_at, case when deleted then changed_at end
+                               currency, amount_usd, refunded_amount, contested_amount, is_revenue, date,
+                               source_updated_at, source_rank, source_seen_at, deleted_at)
+        select linked_user_id, key, scope, "parentKey", email, name, raw, hash, amount, currency,
+               "amountUsd", refunded, contested, revenue, date, changed_at, rank, ${seenAt}::timestamptz,
+               case when deleted then changed_at end
         from ${input}`;
   if (options.fresh) {
     // Every row is inserted or the statement fails, so the counts and people are known here.
-    await insert(sql`(select x.*, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at
+    await insert(sql`(select x.*, coalesce(x."changedAt", ${seenAt}::timestamptz) as changed_at,
+                             x."userId" as linked_user_id
                       from ${recordsFrom(rows, ALL_FIELDS, true)}) as input`).execute(db);
     const userIds = new Set<string>();
     for (const r of rows) if (r.userId) userIds.add(r.userId);
@@ -208,18 +228,20 @@ export async function upsertChunk(
   }
   const result = await sql<{ created: number; written: number; users: string; moved: string }>`
     with input as (
-      select x.*, coalesce(x."changedAt", ${syncedAt}::timestamptz) as changed_at,
-             cur.user_id as previous_user_id
+      select x.*, coalesce(x."changedAt", ${seenAt}::timestamptz) as changed_at,
+             cur.user_id as previous_user_id,
+             -- A version without an email keeps the stored row's person.
+             case when x.email is null then cur.user_id else x."userId" end as linked_user_id
       from ${recordsFrom(rows, ALL_FIELDS, true)}
       ${storedRow(table)}
       -- Unchanged and older records leave here, before the insert: ON CONFLICT would lock (and
       -- so dirty) every existing row it meets, even one its WHERE then leaves alone.
       where cur.id is null
-         or (coalesce(x."changedAt", ${syncedAt}::timestamptz) >= cur.source_updated_at
+         or (${notOlder(seenAt)}
              -- jsonb equality, not the fingerprint: a reordered object is the same content.
              and (cur.raw is distinct from x.raw
                   or (cur.deleted_at is null) = x.deleted
-                  or cur.user_id is distinct from x."userId"
+                  or (x.email is not null and cur.user_id is distinct from x."userId")
                   or cur.scope is distinct from x.scope))
     ), written as (
       ${insert(sql`input`)}
@@ -231,7 +253,7 @@ export async function upsertChunk(
     select (count(*) filter (where inserted))::int as created, count(*)::int as written,
            coalesce(string_agg(distinct user_id::text, ','), '') as users,
            (select coalesce(string_agg(distinct previous_user_id::text, ','), '')
-             from input where previous_user_id is distinct from "userId") as moved
+             from input where previous_user_id is distinct from linked_user_id) as moved
     from written`.execute(db);
   const { created, written, users, moved } = result.rows[0];
   const ids = [users, moved].filter((list) => list !== "").join(",");

@@ -28,6 +28,11 @@ export interface WriteOptions {
    * next run writes them again.
    */
   asyncCommit?: boolean;
+  /**
+   * When these versions first reached us (a stored delivery's `received_at`); default now. It
+   * stands in for unknown change times and breaks ties the lifecycle leaves open.
+   */
+  seenAt?: Date;
 }
 
 /**
@@ -44,7 +49,7 @@ export async function writeRows(
   afterChunk: () => Promise<void>,
   options: WriteOptions = {},
 ): Promise<void> {
-  const syncedAt = new Date();
+  const seenAt = options.seenAt ?? new Date();
   const touched = new Set<string>();
   // The people this run has found or created, by email, once their rows are committed. Users
   // are never deleted, so a later chunk naming only them needs no users statement.
@@ -63,13 +68,11 @@ export async function writeRows(
     for (const r of rows) {
       r.userId = r.email === null ? null : people.get(r.email) ?? learned.get(r.email) ?? null;
     }
-    return { learned, done: await upsertChunk(conn, table, rows, syncedAt, { fresh }) };
+    return { learned, done: await upsertChunk(conn, table, rows, seenAt, { fresh }) };
   };
   const writeChunk = async (chunk: PreparedRecord[], fresh: boolean) => {
     // A few records (a webhook's one) are cheaper to send whole than to probe first.
-    const changed = fresh || chunk.length < PROBE_FROM
-      ? chunk
-      : await changedRows(db, table, chunk, syncedAt);
+    const changed = fresh || chunk.length < PROBE_FROM ? chunk : await changedRows(db, table, chunk, seenAt);
     if (changed.length > 0) {
       // Fingerprints are computed before the transaction, which holds the chunk's new people.
       for (const r of changed) r.hash ??= contentHash(r.raw);

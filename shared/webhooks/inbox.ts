@@ -29,25 +29,75 @@ export interface StoredDelivery {
   duplicate: boolean;
   /** The stored event's status (a new one is `pending`). */
   status: WebhookStatus;
+  /** When the delivery was first received: what its records' unknown change times become. */
+  receivedAt: Date;
+}
+
+/** What {@link storeDelivery} stores. */
+export interface IncomingDelivery {
+  source: string;
+  eventId: string;
+  eventType: string | null;
+  /**
+   * For a delivery named by its content (the provider gives no id): what it is about, such as a
+   * contact id. See {@link storeDelivery}.
+   */
+  subject?: string | null;
+  body: Delivery;
 }
 
 /**
  * Stores a delivery, as {@link Delivery.stored} says. A body jsonb refuses although it parsed (a NUL
  * escape) is kept as its bytes instead.
+ *
+ * A repeat of a stored delivery is a duplicate, with one exception for deliveries named by their
+ * content (`subject` set): when another delivery about the same subject was received after every
+ * copy of this one, the repeat is the provider sending that content again (HighLevel workflow A,
+ * then B, then A), not a retry, and it is stored as a new delivery, `<eventId>#<time>`. A retry
+ * with nothing in between, or of a copy still pending, stays the duplicate it is.
  */
 export async function storeDelivery(
   db: Kysely<Database>,
-  delivery: { source: string; eventId: string; eventType: string | null; body: Delivery },
+  delivery: IncomingDelivery,
 ): Promise<StoredDelivery> {
   // Text columns cannot hold NUL; a signed body may put one in the id or type it names itself by.
-  const eventId = delivery.eventId.replaceAll("\u0000", "\uFFFD").slice(0, 500);
-  const eventType = delivery.eventType?.replaceAll("\u0000", "\uFFFD").slice(0, 200) ?? null;
+  const eventId = clean(delivery.eventId, 500);
+  const subject = delivery.subject ? clean(delivery.subject, 500) : null;
+  const stored = await insertDelivery(db, delivery, eventId, subject);
+  if (stored) return stored;
+  const existing = await db.selectFrom("webhook_events").select(["id", "status", "received_at"])
+    .where("source", "=", delivery.source).where("event_id", "=", eventId)
+    .executeTakeFirstOrThrow();
+  const duplicate = (row: { id: string | number; status: string; received_at: Date }) => ({
+    id: String(row.id),
+    duplicate: true,
+    status: row.status as WebhookStatus,
+    receivedAt: row.received_at,
+  });
+  if (subject === null || existing.status === "pending") return duplicate(existing);
+  const latest = await db.selectFrom("webhook_events").select(["id", "event_id", "status", "received_at"])
+    .where("source", "=", delivery.source).where("subject", "=", subject)
+    .orderBy("received_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();
+  if (!latest || latest.event_id === eventId || latest.event_id.startsWith(`${eventId}#`)) {
+    return duplicate(latest ?? existing);
+  }
+  const copy = await insertDelivery(db, delivery, `${eventId}#${Date.now().toString(36)}`, subject);
+  return copy ?? duplicate(existing); // the same repeat, racing itself
+}
+
+async function insertDelivery(
+  db: Kysely<Database>,
+  delivery: IncomingDelivery,
+  eventId: string,
+  subject: string | null,
+): Promise<StoredDelivery | null> {
+  const eventType = delivery.eventType === null ? null : clean(delivery.eventType, 200);
   const insert = (payload: string) =>
-    sql<{ id: string }>`
-      insert into webhook_events (source, event_id, event_type, payload)
-      values (${delivery.source}, ${eventId}, ${eventType}, ${payload}::text::jsonb)
+    sql<{ id: string; received_at: Date }>`
+      insert into webhook_events (source, event_id, event_type, subject, payload)
+      values (${delivery.source}, ${eventId}, ${eventType}, ${subject}, ${payload}::text::jsonb)
       on conflict (source, event_id) do nothing
-      returning id`.execute(db);
+      returning id, received_at`.execute(db);
   let inserted;
   try {
     inserted = await insert(delivery.body.stored);
@@ -55,11 +105,14 @@ export async function storeDelivery(
     if (isUnavailable(error)) throw error;
     inserted = await insert(verbatim(delivery.body.bytes));
   }
-  if (inserted.rows[0]) return { id: String(inserted.rows[0].id), duplicate: false, status: "pending" };
-  const existing = await db.selectFrom("webhook_events").select(["id", "status"])
-    .where("source", "=", delivery.source).where("event_id", "=", eventId)
-    .executeTakeFirstOrThrow();
-  return { id: String(existing.id), duplicate: true, status: existing.status as WebhookStatus };
+  const row = inserted.rows[0];
+  return row
+    ? { id: String(row.id), duplicate: false, status: "pending", receivedAt: row.received_at }
+    : null;
+}
+
+function clean(text: string, max: number): string {
+  return text.replaceAll("\u0000", "\uFFFD").slice(0, max);
 }
 
 /**
@@ -69,7 +122,7 @@ export async function storeDelivery(
 export async function processEvent(
   db: Kysely<Database>,
   processor: WebhookProcessor,
-  event: { id: string; payload: unknown },
+  event: { id: string; payload: unknown; receivedAt: Date },
 ): Promise<{ status: WebhookStatus; error: string | null }> {
   let status: WebhookStatus;
   let error: string | null = null;
@@ -82,7 +135,9 @@ export async function processEvent(
       status = "ignored";
       error = ignored;
     } else {
-      const counts = await upsertRecords(db, processor.table, records);
+      // A record without a change time takes the time its delivery was first received, not the
+      // time it is processed: a late retry or a replay then cannot overwrite what came after it.
+      const counts = await upsertRecords(db, processor.table, records, { seenAt: event.receivedAt });
       status = counts.failed > 0 ? "failed" : "processed";
       if (counts.failed > 0) error = counts.errors.map((e) => e.reason).join("; ").slice(0, 1000);
     }
@@ -111,7 +166,8 @@ export interface ReplayOptions {
 
 /**
  * Processes stored events again: failed ones, and pending ones left behind by a crash between
- * storing and processing. Returns how many ended in each status.
+ * storing and processing (ignored ones are left alone). Each keeps its `received_at` as the time
+ * its records were seen, so a replay never overwrites a version received after it. Returns how many ended in each status.
  */
 export async function replayEvents(
   db: Kysely<Database>,
@@ -122,14 +178,18 @@ export async function replayEvents(
   const minAge = options.minAgeSeconds ?? 60;
   const tally: Record<WebhookStatus, number> = { pending: 0, processed: 0, failed: 0, ignored: 0 };
   for (const processor of processors) {
-    const events = await db.selectFrom("webhook_events").select(["id", "payload"])
+    const events = await db.selectFrom("webhook_events").select(["id", "payload", "received_at"])
       .where("source", "=", processor.source)
       .where("status", "in", statuses)
       .where(sql<boolean>`(status <> 'pending' or received_at < now() - make_interval(secs => ${minAge}))`)
       .orderBy("received_at").orderBy("id")
       .limit(options.limit ?? 10_000).execute();
     for (const event of events) {
-      const outcome = await processEvent(db, processor, { id: String(event.id), payload: event.payload });
+      const outcome = await processEvent(db, processor, {
+        id: String(event.id),
+        payload: event.payload,
+        receivedAt: event.received_at,
+      });
       tally[outcome.status]++;
     }
   }

@@ -35,6 +35,12 @@ class DatabaseDeadline extends Error {
 export interface AuthenticatedDelivery {
   eventId: string;
   eventType: string | null;
+  /**
+   * Set when `eventId` is derived from the body because the provider sends no id: what the
+   * delivery is about (a contact id, an object id), so that the same body sent again after a
+   * different delivery about the same thing is taken as new (see `storeDelivery`).
+   */
+  subject?: string | null;
 }
 
 /** What a source plugs into the webhook app. */
@@ -105,7 +111,11 @@ export function createWebhookApp(
     }
     try {
       const outcome = await withDeadline(
-        processEvent(db(), source, { id: stored.id, payload: body.json ?? JSON.parse(body.stored) }),
+        processEvent(db(), source, {
+          id: stored.id,
+          payload: body.json ?? JSON.parse(body.stored),
+          receivedAt: stored.receivedAt,
+        }),
       );
       if (stored.duplicate) return json(200, { status: "duplicate", id: delivery.eventId });
       return json(200, {

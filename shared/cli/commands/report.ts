@@ -5,7 +5,7 @@ import { sources } from "../../sources/registry.ts";
 
 export const reportCommand: Command = {
   usage: "report [--top N]",
-  summary: "revenue by month and source, and the top customers, from the views",
+  summary: "revenue by month and source, the top customers, and open disputes and other problems",
   async run(ctx) {
     const args = parseArgs(ctx.args, ["top"]);
     const top = Number(stringFlag(args, "top") ?? 10);
@@ -23,10 +23,23 @@ export const reportCommand: Command = {
     const customers = await kysely.selectFrom("revenue_by_user").selectAll()
       .where("total_usd", ">", "0").orderBy("total_usd", "desc").orderBy("email").limit(top).execute();
     ctx.log(`\nTop ${top} customers (USD, net of refunds)\n`);
-    const columns = sources.map((s) => s.revenueColumn);
+    const columns = sources.flatMap((s) => s.revenueColumn === null ? [] : [s.revenueColumn]);
     ctx.log(formatTable(
       ["email", "name", ...columns, "total_usd"],
       customers.map((c) => [c.email, c.name, ...columns.map((column) => c[column]), c.total_usd]),
+    ));
+    // Open disputes (held back, not subtracted) and refunds beyond a payment (the excess not counted).
+    const problems = await kysely.selectFrom("revenue_problems").leftJoin(
+      "users",
+      "users.id",
+      "revenue_problems.user_id",
+    )
+      .select(["source", "key", "problem", "detail", "users.email"])
+      .orderBy("source").orderBy("problem").orderBy("key").execute();
+    ctx.log(`\nProblems: open disputes and money not counted (${problems.length})\n`);
+    ctx.log(formatTable(
+      ["source", "key", "email", "problem", "detail"],
+      problems.map((p) => [p.source, p.key, p.email, p.problem, p.detail]),
     ));
   },
 };

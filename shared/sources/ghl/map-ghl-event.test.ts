@@ -22,6 +22,7 @@ describe("ghlEventToRecords", () => {
         name: "John Deo",
         raw: JSON.parse(body),
         changedAt: new Date("2025-01-28T14:30:00.000Z"),
+        rank: 1,
         deleted: false,
       },
     ]);
@@ -81,6 +82,7 @@ describe("ghlEventToRecords", () => {
         name: "Jane Doe",
         raw: JSON.parse(body),
         changedAt: null,
+        rank: 0,
         deleted: false,
       },
     ]);
@@ -128,6 +130,7 @@ describe("ghlContactToRecord", () => {
       name: "david vines",
       raw: apiContact,
       changedAt: new Date("2025-07-01T11:36:59.827Z"),
+      rank: 2,
       deleted: false,
     });
   });

@@ -16,14 +16,27 @@ import { ghlContactSchema } from "./schemas.ts";
  * `ContactDelete`), none for other event types, with the reason in `ignored`.
  *
  * `changedAt` is the body's `timestamp`, else the contact's `dateUpdated`, else `null` (the engine
- * then uses the time of the sync).
+ * then uses the time the delivery was first received).
  */
 export function ghlEventToRecords(event: GhlEvent): { records: SourceRecord[]; ignored?: string } {
   if (event.contact === null) return { records: [], ignored: `${event.type} is not handled` };
-  const record = contactRecord(event.contact, event.body, event.sentAt);
+  const record = contactRecord(event.contact, event.body, event.sentAt, CONTACT_RANK[event.type] ?? 0);
   if (event.type === "ContactDelete") record.deleted = true;
   return { records: [record] };
 }
+
+/**
+ * A contact's lifecycle, for versions of one change time: created < updated (fields, tags, DND, or
+ * read from the REST API) < deleted. A workflow delivery says nothing (0): the later-received wins.
+ */
+const CONTACT_RANK: Readonly<Record<string, number>> = {
+  ContactCreate: 1,
+  ContactUpdate: 2,
+  ContactTagUpdate: 2,
+  ContactDndUpdate: 2,
+  ContactDelete: 3,
+};
+const REST_CONTACT_RANK = 2;
 
 /**
  * The record of one contact from the REST API (`GET /contacts/`), whose camelCase shape is the
@@ -41,7 +54,7 @@ export function ghlContactToRecord(contact: unknown, locationId?: string): Sourc
     ]);
   }
   const view = contactFromBody(parsed.data, locationId);
-  return contactRecord(view, contact, null);
+  return contactRecord(view, contact, null, REST_CONTACT_RANK);
 }
 
 /**
@@ -68,8 +81,9 @@ export function ghlContactsToRecords(
   return { records, errors };
 }
 
-function contactRecord(contact: GhlContact, raw: unknown, sentAt: Date | null): SourceRecord {
+function contactRecord(contact: GhlContact, raw: unknown, sentAt: Date | null, rank: number): SourceRecord {
   return {
+    rank,
     key: contact.id,
     scope: contact.locationId,
     email: contact.email,

@@ -105,6 +105,23 @@ export function ghlEventFromJson(json: unknown): GhlEvent {
 }
 
 /**
+ * Why a body that is neither a marketplace event (a string `type`) nor a workflow delivery (a
+ * string `contact_id`) is ignored, recognised by its shape where it has a known one; `null` for a
+ * body of either kind, and for one that is not a JSON object (that fails, as broken). HighLevel's
+ * documented InvoicePaid example carries no `type` (sources.md §9).
+ */
+export function unrecognisedGhlBody(json: unknown): string | null {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return null;
+  const body = json as Record<string, unknown>;
+  if (typeof body.contact_id === "string") return null;
+  if (typeof body.type === "string" && body.type.trim() !== "") return null;
+  if ("invoiceNumber" in body || ("_id" in body && ("amountPaid" in body || "invoiceItems" in body))) {
+    return "an invoice without a type (as HighLevel's InvoicePaid example): HighLevel payments are not counted";
+  }
+  return 'the body names no event type (no "type") and is no workflow delivery (no "contact_id")';
+}
+
+/**
  * True when a delivery sent at `sentAt` is older than the replay window. A missing `sentAt` is
  * never stale (HighLevel does not promise a timestamp; `webhookId` dedupe still applies), and a
  * timestamp in the future is not stale either (clock skew is not a replay).

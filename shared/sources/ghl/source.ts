@@ -12,7 +12,8 @@ import { ghlBackfillCommand } from "../../cli/commands/ghl-backfill.ts";
 export const ghlSource = {
   name: "GHL",
   table: ghlTable,
-  revenueColumn: "ghl_usd",
+  // HighLevel's payments are the same sales Whop and the sheets already report (README, "Revenue").
+  revenueColumn: null,
   webhook: () => ghlWebhookSource(),
   functions: {
     "ghl-webhook": (deps) => createWebhookApp(ghlWebhookSource(), deps.db, deps),

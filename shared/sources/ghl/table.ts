@@ -22,7 +22,4 @@ declare module "../../db/types.ts" {
   interface Database {
     ghl_data: GhlDataTable;
   }
-  interface RevenueByUserView {
-    ghl_usd: string;
-  }
 }

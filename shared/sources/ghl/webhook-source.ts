@@ -14,7 +14,7 @@ import { sha256Hex } from "../../crypto/encoding.ts";
 import { type GhlKeys, importGhlKeys, verifyGhlSignature } from "./ghl-signature.ts";
 import { verifyWorkflowSecret } from "./workflow-secret.ts";
 import { workflowDeliveryId } from "./workflow-delivery-id.ts";
-import { ghlEventFromJson, isStale, WORKFLOW_EVENT_TYPE } from "./parse-ghl-event.ts";
+import { ghlEventFromJson, isStale, unrecognisedGhlBody, WORKFLOW_EVENT_TYPE } from "./parse-ghl-event.ts";
 import { jsonObject } from "../../webhooks/delivery.ts";
 import { ghlEventToRecords } from "./map-ghl-event.ts";
 import { parseGhlDate } from "./ghl-date.ts";
@@ -91,10 +91,15 @@ export function ghlWebhookSource(options: GhlWebhookSourceOptions = {}): Webhook
           );
         }
         const webhookId = typeof envelope.webhookId === "string" ? envelope.webhookId.trim() : "";
+        if (webhookId !== "") {
+          return { eventId: webhookId, eventType: typeof envelope.type === "string" ? envelope.type : null };
+        }
+        // Without a webhookId the signed bytes name the delivery: a retry is a no-op, and the same
+        // body after another delivery about the same contact is a new one (storeDelivery).
         return {
-          // Without a webhookId the signed bytes name the delivery, so an identical repeat is a no-op.
-          eventId: webhookId !== "" ? webhookId : `body_${await sha256Hex(new Uint8Array(body))}`,
+          eventId: `body_${await sha256Hex(new Uint8Array(body))}`,
           eventType: typeof envelope.type === "string" ? envelope.type : null,
+          subject: textOf(envelope.id) ?? textOf(envelope._id),
         };
       }
       const provided = providedSecret(request);
@@ -102,12 +107,24 @@ export function ghlWebhookSource(options: GhlWebhookSourceOptions = {}): Webhook
         throw new SignatureError("missing signature (X-GHL-Signature, X-WH-Signature or a workflow secret)");
       }
       verifyWorkflowSecret({ provided, expected: workflowSecret() });
-      return { eventId: await workflowDeliveryId(body), eventType: WORKFLOW_EVENT_TYPE };
+      return {
+        eventId: await workflowDeliveryId(body),
+        eventType: WORKFLOW_EVENT_TYPE,
+        subject: textOf(jsonObject(json).contact_id),
+      };
     },
     toRecords(payload) {
+      // A body of no known kind (the InvoicePaid example has no type) is kept and ignored, never
+      // failed, so replay leaves it alone.
+      const ignored = unrecognisedGhlBody(payload);
+      if (ignored !== null) return { records: [], ignored };
       return ghlEventToRecords(ghlEventFromJson(payload));
     },
   };
+}
+
+function textOf(value: unknown): string | null {
+  return typeof value === "string" && value.trim() !== "" ? value : null;
 }
 
 /** A header value that HighLevel means as a signature (its `N/A` placeholder means none). */

@@ -38,6 +38,7 @@ describe("whopEventToRecords: payments", () => {
       name: "John Doe",
       raw: PAYMENT,
       changedAt: new Date("2026-07-22T14:03:10.118Z"),
+      rank: 6,
       amount: "49",
       currency: "USD",
       amountUsd: "49",
@@ -128,6 +129,7 @@ describe("whopEventToRecords: memberships and refunds", () => {
       name: "johndoe",
       raw: MEMBERSHIP,
       changedAt: new Date("2024-01-01T05:00:00.401Z"),
+      rank: 6,
       revenue: false,
       date: new Date("2023-12-01T05:00:00.401Z"),
     });
@@ -174,7 +176,7 @@ describe("whopEventToRecords: memberships and refunds", () => {
 describe("whopEventToRecords: everything else", () => {
   it("ignores event types it does not track instead of failing the delivery", () => {
     for (
-      const type of ["dispute.created", "invoice.paid", "app_payment.succeeded", "entry.created", "something"]
+      const type of ["invoice.paid", "app_payment.succeeded", "entry.created", "something"]
     ) {
       expect(whopEventToRecords(event(type, { id: "x" }))).toEqual({
         records: [],
@@ -202,10 +204,17 @@ describe("whopObjectToRecord", () => {
 
   it("names the kind an event type is about", () => {
     expect(
-      ["payment.created", "membership.trial_ending_soon", "refund.updated", "disputes.x", "payment"].map(
+      [
+        "payment.created",
+        "membership.trial_ending_soon",
+        "refund.updated",
+        "disputes.x",
+        "payment",
+        "dispute.updated",
+      ].map(
         whopObjectKind,
       ),
     )
-      .toEqual(["payment", "membership", "refund", null, "payment"]);
+      .toEqual(["payment", "membership", "refund", null, "payment", "dispute"]);
   });
 });

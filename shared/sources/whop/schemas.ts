@@ -107,7 +107,13 @@ export const whopMembership = z.looseObject({
 });
 export type WhopMembership = z.output<typeof whopMembership>;
 
-/** A refund of a payment (no `updated_at` in v1; legacy v5 adds `payment_id`). */
+/** The buyer, embedded or as a bare id. */
+const buyer = related({ email: text, name: text, username: text });
+
+/**
+ * A refund of a payment (no `updated_at` in v1; legacy v5 adds `payment_id`). It carries no `user`:
+ * the buyer is the payment's, at `payment.user` (sources.md §9).
+ */
 export const whopRefund = z.looseObject({
   id: z.string().min(1),
   amount: money,
@@ -116,11 +122,30 @@ export const whopRefund = z.looseObject({
   provider: text,
   created_at: time,
   updated_at: time,
-  payment: related({}),
+  payment: related({ user: buyer }),
   payment_id: text,
-  user: related({ email: text, name: text, username: text }),
+  user: buyer,
 });
 export type WhopRefund = z.output<typeof whopRefund>;
+
+/**
+ * A dispute (chargeback) of a payment (`@whop/sdk` `Dispute`): `status` is one of
+ * `warning_needs_response|warning_under_review|warning_closed|needs_response|under_review|won|lost|
+ * closed|other`; newer pins name the buyer in `buyer`.
+ */
+export const whopDispute = z.looseObject({
+  id: z.string().min(1),
+  amount: money,
+  currency: text,
+  status: text,
+  created_at: time,
+  updated_at: time,
+  payment: related({ user: buyer }),
+  payment_id: text,
+  buyer: buyer,
+  user: buyer,
+});
+export type WhopDispute = z.output<typeof whopDispute>;
 
 const dataObject = z.record(z.string(), z.unknown());
 

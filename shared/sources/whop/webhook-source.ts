@@ -29,12 +29,23 @@ export function whopWebhookSource(options: { secret?: () => string | undefined }
       if (!headers.has("webhook-signature") && headers.has(LEGACY_SIGNATURE_HEADER)) {
         await verifyWhopLegacySignature({ header: headers.get(LEGACY_SIGNATURE_HEADER), body, secret });
         // Legacy deliveries carry no id; the same signed body twice is the same delivery.
-        return { eventId: `v5_${await sha256Hex(body)}`, eventType: eventTypeOf(json) };
+        // The same body after another delivery about the same object is a new one (storeDelivery).
+        const id = jsonObject(jsonObject(json).data).id;
+        return {
+          eventId: `v5_${await sha256Hex(body)}`,
+          eventType: eventTypeOf(json),
+          subject: typeof id === "string" && id !== "" ? id : null,
+        };
       }
       const { id } = await verifyStandardWebhook({ headers, body, secret });
       return { eventId: id, eventType: eventTypeOf(json) };
     },
     toRecords(payload) {
+      // An object that names no event type is no event we know: kept, and ignored rather than
+      // failed, so replay leaves it alone.
+      if (isObject(payload) && eventTypeOf(payload) === null) {
+        return { records: [], ignored: "the body names no event type (no `type` or `action`)" };
+      }
       return whopEventToRecords(whopEventFromJson(payload));
     },
   };
@@ -43,5 +54,9 @@ export function whopWebhookSource(options: { secret?: () => string | undefined }
 function eventTypeOf(json: unknown): string | null {
   const body = jsonObject(json);
   const type = body.type ?? body.action;
-  return typeof type === "string" ? type : null;
+  return typeof type === "string" && type.trim() !== "" ? type : null;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

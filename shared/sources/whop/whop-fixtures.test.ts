@@ -66,6 +66,16 @@ const EXPECTED: Record<string, Partial<SourceRecord>> = {
     email: null,
     changedAt: new Date("2026-07-23T09:15:02.100Z"),
   },
+  "dispute.created.json": {
+    key: "dspt_Gk4Nw8Qz2Rt6Yb",
+    scope: "dispute",
+    parentKey: "pay_Fh3KzQ8pLw2Vn1",
+    refunded: "0",
+    contested: "49",
+    revenue: false,
+    rank: 3,
+    changedAt: new Date("2026-08-02T10:20:30.000Z"),
+  },
   "legacy-v5.payment.succeeded.json": {
     key: "pay_Rt6Yu1Io5Pa9Sd",
     scope: "payment",
