@@ -5,7 +5,7 @@
 import type { Source } from "../source.ts";
 import { electiveTable } from "./table.ts";
 import { electiveKind } from "./elective-kind.ts";
-import { electiveImportCommand } from "../../cli/commands/elective-import.ts";
+import { electiveImportCommand } from "./cli-import.ts";
 
 export const electiveSource = {
   name: "ELECTIVE",

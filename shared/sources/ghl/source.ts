@@ -7,7 +7,7 @@ import { createWebhookApp } from "../../webhooks/webhook-app.ts";
 import { ghlTable } from "./table.ts";
 import { ghlWebhookSource } from "./webhook-source.ts";
 import { createGhlBackfillApp } from "./backfill-app.ts";
-import { ghlBackfillCommand } from "../../cli/commands/ghl-backfill.ts";
+import { ghlBackfillCommand } from "./cli-backfill.ts";
 
 export const ghlSource = {
   name: "GHL",

@@ -6,8 +6,8 @@ import { type Source, tabularKindsOf } from "../source.ts";
 import { sheetTable } from "./table.ts";
 import { createSheetsPullApp } from "./pull-app.ts";
 import { sheetKind } from "./sheet-kind.ts";
-import { sheetsAddCommand } from "../../cli/commands/sheets-add.ts";
-import { sheetsPullCommand } from "../../cli/commands/sheets-pull.ts";
+import { sheetsAddCommand } from "./cli-add.ts";
+import { sheetsPullCommand } from "./cli-pull.ts";
 
 export const sheetSource = {
   name: "SHEET",

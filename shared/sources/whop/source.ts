@@ -7,7 +7,7 @@ import { createWebhookApp } from "../../webhooks/webhook-app.ts";
 import { whopTable } from "./table.ts";
 import { whopWebhookSource } from "./webhook-source.ts";
 import { createWhopBackfillApp } from "./backfill-app.ts";
-import { whopBackfillCommand } from "../../cli/commands/whop-backfill.ts";
+import { whopBackfillCommand } from "./cli-backfill.ts";
 
 export const whopSource = {
   name: "WHOP",

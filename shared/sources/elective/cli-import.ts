@@ -10,10 +10,9 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import type { Command } from "../../sources/source.ts";
-import { parseArgs, stringFlag } from "../args.ts";
-import { DEFAULT_ELECTIVE_SCOPE, importElectiveCsv } from "../../sources/elective/import-elective.ts";
-import { findSheetSource } from "../../sources/sheets/sheet-sources.ts";
+import type { Command } from "../source.ts";
+import { parseArgs, stringFlag } from "../../cli/args.ts";
+import { DEFAULT_ELECTIVE_SCOPE, importElectiveCsv } from "./import-elective.ts";
 
 export const electiveImportCommand: Command = {
   usage: "elective:import FILE.csv [--scope NAME] [--full] [--force]",
@@ -31,7 +30,9 @@ export const electiveImportCommand: Command = {
 
     const db = await ctx.db();
     let scope = stringFlag(args, "scope")?.trim() || DEFAULT_ELECTIVE_SCOPE;
-    const source = await findSheetSource(db.kysely, scope);
+    // A sheet source of kind ELECTIVE (an export link pulled on a schedule) names its orders' scope.
+    const source = await db.kysely.selectFrom("sheet_sources").select(["name", "kind", "url"])
+      .where("name", "=", scope).executeTakeFirst();
     if (source?.kind === "ELECTIVE") {
       ctx.log(`importing into the orders of sheet source '${source.name}' (${source.url})`);
       scope = source.url;

@@ -2,16 +2,16 @@
  * `sheets:add --name N --url URL [--kind SHEET|ELECTIVE] [--schedule CRON] [--map email=Email,...]
  * [--enable|--disable]`: creates or updates a `sheet_sources` row and prints what it stored.
  */
-import type { Command } from "../../sources/source.ts";
-import { parseArgs, stringFlag } from "../args.ts";
+import type { Command } from "../source.ts";
+import { parseArgs, stringFlag } from "../../cli/args.ts";
 import {
   describeColumnMap,
   parseColumnMap,
   parseSchedule,
   parseSheetKind,
   resolveSheetUrl,
-} from "../../sources/sheets/sheet-source-input.ts";
-import { saveSheetSource, type SheetSourceChange } from "../../sources/sheets/sheet-sources.ts";
+} from "./sheet-source-input.ts";
+import { saveSheetSource, type SheetSourceChange } from "./sheet-sources.ts";
 
 export const sheetsAddCommand: Command = {
   usage: "sheets:add --name N --url URL [--kind SHEET|ELECTIVE] [--schedule CRON] [--map f=Header,...]",

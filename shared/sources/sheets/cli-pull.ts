@@ -2,10 +2,10 @@
  * `sheets:pull [--source NAME] [--due] [--force]`: pulls every enabled sheet source (or one, or
  * only the due ones) now, to the end, printing the column detection and the outcome of each.
  */
-import { type Command, tabularKindsOf } from "../../sources/source.ts";
-import { parseArgs, stringFlag } from "../args.ts";
-import { pullSheets } from "../../sources/sheets/pull-due.ts";
-import type { PullSummary } from "../../sources/sheets/pull.ts";
+import { type Command, tabularKindsOf } from "../source.ts";
+import { parseArgs, stringFlag } from "../../cli/args.ts";
+import { pullSheets } from "./pull-due.ts";
+import type { PullSummary } from "./pull.ts";
 
 export const sheetsPullCommand: Command = {
   usage: "sheets:pull [--source NAME] [--due] [--force]",

@@ -2,12 +2,12 @@
  * `ghl:backfill [--full] [--force] [--restart]`: reads every contact of `GHL_LOCATION_ID` into
  * `ghl_data`, resuming from the checkpoint a failed or interrupted run left.
  */
-import type { Command } from "../../sources/source.ts";
-import { parseArgs } from "../args.ts";
+import type { Command } from "../source.ts";
+import { parseArgs } from "../../cli/args.ts";
 import { ConfigError } from "../../errors.ts";
 import { env } from "../../env.ts";
-import { ghlApiFromEnv } from "../../sources/ghl/ghl-api.ts";
-import { runGhlBackfillSlice } from "../../sources/ghl/backfill.ts";
+import { ghlApiFromEnv } from "./ghl-api.ts";
+import { runGhlBackfillSlice } from "./backfill.ts";
 
 export const ghlBackfillCommand: Command = {
   usage: "ghl:backfill [--full] [--force] [--restart]",

@@ -1,13 +1,13 @@
-import type { Command } from "../../sources/source.ts";
-import { parseArgs, stringFlag } from "../args.ts";
+import type { Command } from "../source.ts";
+import { parseArgs, stringFlag } from "../../cli/args.ts";
 import { oneLine, UpstreamError } from "../../errors.ts";
-import { WhopApi } from "../../sources/whop/whop-api.ts";
+import { WhopApi } from "./whop-api.ts";
 import {
   DEFAULT_WHOP_PAGE_SIZE,
   runWhopBackfill,
   type WhopBackfillEvent,
   type WhopResourceResult,
-} from "../../sources/whop/backfill.ts";
+} from "./backfill.ts";
 
 /**
  * `whop:backfill [--full] [--force] [--page-size N]`: reads Whop's payments and memberships into
