@@ -15,7 +15,6 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
 import { oneLine, PayloadError } from "../../errors.ts";
 import type { SyncRun } from "../../sync/sync-run.ts";
-import type { SourceTable } from "../../sync/source-table.ts";
 import { runSlices, type SliceReader } from "../../sync/slice-runner.ts";
 import { sheetRows, type SheetRowsOptions } from "./pull-rows.ts";
 import { type MappedChunk, mappedChunks, SheetChangedError } from "../tabular/stream-into-run.ts";
