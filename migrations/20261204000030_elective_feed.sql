@@ -168,33 +168,40 @@ cross join lateral (
 where e.source_url <> 'elective:zapier' and e.parent_key like 'm:%' and e.deleted_at is null
   and m.sales > 0 and (m.sales > 1 or m.rows > 1);
 
--- One row per order from the feed: what it counted, and Elective's fees and net as Zapier sent them.
+-- One row per order from the feed: its state, what it counted, and Elective's fees and net as
+-- Zapier sent them. An order is described by its sale, else its refund or cancellation, else its
+-- latest installment (whose total and date are the installment's, so those are left empty).
 create view elective_orders with (security_invoker = true) as
-select substr(s.row_hash, 6) as order_key, u.email, s.name, s.data ->> 'type' as type,
-       s.date as purchase_date, s.currency, s.amount as order_total,
-       s.data ->> 'fees' as fees, s.data ->> 'net_amount' as net_amount,
-       case when exists (select 1 from elective_data r where r.source_url = s.source_url
-                          and r.parent_key = s.row_hash and r.row_hash like 'refund:%' and r.deleted_at is null)
-              then 'refunded'
-            when exists (select 1 from elective_data r where r.source_url = s.source_url
-                          and r.parent_key = s.row_hash and r.row_hash like 'cancel:%' and r.deleted_at is null)
-              then 'canceled'
-            else 'completed' end as state,
-       c.installments, c.counted, c.refunded, c.counted - c.refunded as net_counted,
-       (select count(*) from elective_data e where e.source_url <> s.source_url and e.deleted_at is null
-         and e.parent_key like 'm:%' and split_part(e.parent_key, '#', 1) = split_part(s.parent_key, '#', 1)
-         and e.user_id is not distinct from s.user_id and e.amount_usd = 0) as export_rows
-from elective_data s
-left join users u on u.id = s.user_id
-cross join lateral (
-  select count(*) filter (where l.row_hash like 'installment:%') as installments,
-         coalesce(sum(l.amount) filter (where l.is_revenue), 0) as counted,
-         coalesce(sum(l.refunded_amount) filter (where l.is_revenue), 0) as refunded
-  from elective_data l
-  where l.source_url = s.source_url and (l.row_hash = s.row_hash or l.parent_key = s.row_hash)
-    and l.deleted_at is null
-) c
-where s.source_url = 'elective:zapier' and s.row_hash like 'sale:%' and s.deleted_at is null;
+with feed as (
+  select r.*, case when r.row_hash like 'sale:%' then r.row_hash else r.parent_key end as sale_key,
+         split_part(r.row_hash, ':', 1) as kind
+  from elective_data r
+  where r.source_url = 'elective:zapier' and r.deleted_at is null
+), described as (
+  select distinct on (sale_key) *
+  from feed
+  order by sale_key, case kind when 'sale' then 0 when 'installment' then 2 else 1 end, source_updated_at desc
+)
+select substr(o.sale_key, 6) as order_key, u.email, o.name, o.data ->> 'type' as type,
+       case when o.kind <> 'installment' then o.date end as purchase_date, o.currency,
+       case when o.kind <> 'installment' then o.amount end as order_total,
+       o.data ->> 'fees' as fees, o.data ->> 'net_amount' as net_amount,
+       case when bool_or(f.kind = 'refund') then 'refunded'
+            when bool_or(f.kind = 'cancel') then 'canceled'
+            when bool_or(f.kind = 'sale') then 'completed'
+            else 'charged' end as state,
+       count(*) filter (where f.kind = 'installment') as installments,
+       coalesce(sum(f.amount) filter (where f.is_revenue), 0) as counted,
+       coalesce(sum(f.refunded_amount) filter (where f.is_revenue), 0) as refunded,
+       coalesce(sum(f.amount - f.refunded_amount) filter (where f.is_revenue), 0) as net_counted,
+       (select count(*) from elective_data e
+         where o.kind = 'sale' and e.source_url <> 'elective:zapier' and e.deleted_at is null
+           and e.parent_key like 'm:%' and split_part(e.parent_key, '#', 1) = split_part(o.parent_key, '#', 1)
+           and e.amount_usd = 0) as export_rows
+from described o
+join feed f on f.sale_key = o.sale_key
+left join users u on u.id = o.user_id
+group by o.sale_key, o.kind, o.parent_key, u.email, o.name, o.data, o.date, o.currency, o.amount;
 
 revoke all on elective_ambiguous_orders, elective_orders from public, anon, authenticated;
 grant select on elective_ambiguous_orders, elective_orders to service_role;

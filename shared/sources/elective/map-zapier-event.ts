@@ -27,21 +27,26 @@ import { isInHouse, type ZapierEvent } from "./zapier-schema.ts";
 export const ELECTIVE_FEED_SCOPE = "elective:zapier";
 
 /**
- * The order an event is about: `id:<order_id>`, or `h:<hash>` of checkout, purchase time and total.
+ * The order an event is about: `id:<order_id>`; else `h:<hash>` of checkout, purchase time and
+ * total; else (a Zap that maps neither) `e:<hash>` of checkout, email and total, which a corrected
+ * email then cannot follow.
  *
- * @throws PayloadError when the event names neither an order id nor a purchase date and total.
+ * @throws PayloadError when the event names no order id, and no total with a purchase date or email.
  */
 export function orderIdentity(event: ZapierEvent): string {
   if (event.orderId !== null) return `id:${event.orderId}`;
-  if (event.purchaseDate === null || event.orderTotal === null) {
-    throw new PayloadError("cannot tell which order this is: map order_id, or purchase_date and order_total");
+  const checkout = event.checkoutId ?? "";
+  if (event.orderTotal !== null && event.purchaseDate !== null) {
+    const purchased = event.purchaseDate.toISOString();
+    return `h:${rowHashSync({ checkout, purchased, total: canonicalAmount(event.orderTotal) }, 0)}`;
   }
-  const identity = {
-    checkout: event.checkoutId ?? "",
-    purchased: event.purchaseDate.toISOString(),
-    total: canonicalAmount(event.orderTotal),
-  };
-  return `h:${rowHashSync(identity, 0)}`;
+  if (event.orderTotal !== null && event.email !== null) {
+    const email = event.email.trim().toLowerCase();
+    return `e:${rowHashSync({ checkout, email, total: canonicalAmount(event.orderTotal) }, 0)}`;
+  }
+  throw new PayloadError(
+    "cannot tell which order this is: map order_id, or order_total with purchase_date (or customer_email)",
+  );
 }
 
 /**
