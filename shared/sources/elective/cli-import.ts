@@ -53,6 +53,13 @@ export const electiveImportCommand: Command = {
         `${result.unchanged} unchanged, ${result.deleted} deleted, ${result.failed} failed ` +
         `(scope ${result.scope}, sync_logs ${result.syncLogId})`,
     );
+    if (result.links) {
+      const { linked, ambiguous, ambiguousCount } = result.links;
+      ctx.log(
+        `${linked} orders linked to the Zapier feed's person; ${ambiguousCount} ambiguous (left unlinked)`,
+      );
+      for (const line of ambiguous) ctx.log(`  ambiguous: ${line}`);
+    }
     if (!args.flags.has("full")) ctx.log("nothing was soft-deleted (an import is partial unless --full)");
     if (result.deleteRefused) {
       ctx.log(

@@ -72,7 +72,8 @@ export function detectElectiveColumns(
   headers: string[],
   sample: Record<string, unknown>[] = [],
 ): { columns: ElectiveColumns; missing: ElectiveField[]; missingRequired: ElectiveField[] } {
-  const keys = headers.map(headerKey);
+  // "Purchase Date (UTC)" and "Order Total (USD)" are the Purchase Date and the Order Total.
+  const keys = headers.map((header) => headerKey(withoutQualifier(header)));
   const used = new Set<number>();
   const columns: ElectiveColumns = {};
   for (const field of Object.keys(CANDIDATES) as ElectiveField[]) {
@@ -95,6 +96,16 @@ export function detectElectiveColumns(
   }
   const missing = (Object.keys(CANDIDATES) as ElectiveField[]).filter((field) => !columns[field]);
   return { columns, missing, missingRequired: REQUIRED_ELECTIVE_FIELDS.filter((field) => !columns[field]) };
+}
+
+/** A header's qualifier in parentheses (`Order Total (USD)` → `USD`), or `null`. */
+export function headerQualifier(header: string | undefined): string | null {
+  const match = header?.match(/\(([^)]*)\)\s*$/);
+  return match ? match[1].trim() : null;
+}
+
+function withoutQualifier(header: string): string {
+  return header.replace(/\([^)]*\)/g, " ");
 }
 
 function mostlyEmails(cells: unknown[]): boolean {

@@ -8,7 +8,12 @@ import { PayloadError } from "../../errors.ts";
 import { type ColumnField, type ColumnMap, headerKey } from "../tabular/detect-columns.ts";
 import { RowHasher } from "../tabular/row-hash.ts";
 import { listHeaders, type RowMapperFactory } from "../tabular/row-mapper.ts";
-import { detectElectiveColumns, type ElectiveColumns, type ElectiveField } from "./elective-columns.ts";
+import {
+  detectElectiveColumns,
+  type ElectiveColumns,
+  type ElectiveField,
+  headerQualifier,
+} from "./elective-columns.ts";
 import { mapElectiveRows } from "./map-elective-row.ts";
 
 // A sheet source's column_map fields, as Elective's fields.
@@ -67,6 +72,12 @@ export function electiveRowMapper(options: { scope: string; columnMap?: ColumnMa
         `the Elective export lacks ${missing.map((f) => `'${LABEL[f]}'`).join(", ")} (headers: ${
           listHeaders(first.headers)
         }); its revenue cannot be read`,
+      );
+    }
+    const zone = headerQualifier(columns.purchaseDate);
+    if (zone !== null && !/^(utc|gmt|z)$/i.test(zone)) {
+      throw new PayloadError(
+        `'${columns.purchaseDate}' is in ${zone}; Elective exports purchase dates in UTC, and only those are read`,
       );
     }
     const hasher = new RowHasher();

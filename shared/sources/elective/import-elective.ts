@@ -18,6 +18,7 @@ import { streamIntoRun } from "../tabular/stream-into-run.ts";
 import type { ColumnMap } from "../tabular/detect-columns.ts";
 import { electiveRowMapper } from "./elective-row-mapper.ts";
 import { electiveTable } from "./table.ts";
+import { type ExportLinks, exportLinks } from "./export-links.ts";
 
 /** The scope of imported exports unless `--scope` names another. */
 export const DEFAULT_ELECTIVE_SCOPE = "elective:orders";
@@ -52,6 +53,8 @@ export interface ElectiveImportResult {
   error?: string;
   rowErrors: string[];
   deleteRefused?: { wouldDelete: number; live: number };
+  /** How its rows met the Zapier feed (absent when the import failed). */
+  links?: ExportLinks;
 }
 
 /**
@@ -102,6 +105,7 @@ export async function importElectiveCsv(
       rows: outcome.rowsDone,
       rowErrors: result.errors.slice(0, 5).map((e) => e.reason),
       ...(result.deleteRefused ? { deleteRefused: result.deleteRefused } : {}),
+      links: await exportLinks(db, scope),
     };
   } catch (error) {
     if (isUnavailable(error)) throw error;

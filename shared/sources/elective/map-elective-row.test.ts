@@ -69,7 +69,7 @@ describe("mapElectiveRows", () => {
     expect([pending.record.revenue, approved.record.revenue]).toEqual([false, true]);
   });
 
-  it("gives a different key to a different order: other total, product, buyer or time", async () => {
+  it("gives a different key to a different order: other total, product or time", async () => {
     const { rows, detection } = await importFixture("elective-orders.csv");
     const ctx = { scope: SCOPE, columns: detection.columns, rowNumber: 2, occurrence: 0 };
     const key = async (row: Record<string, string>) => {
@@ -80,13 +80,13 @@ describe("mapElectiveRows", () => {
     const changes: Record<string, string>[] = [
       { "Order Total": "$1,800.00" },
       { Checkout: "Mastermind" },
-      { Email: "zed@example.com" },
       { "Purchase Date": "2024-03-04 15:22:11" },
     ];
     for (const change of changes) {
       expect(await key({ ...rows[0], ...change }), JSON.stringify(change)).not.toBe(base);
     }
-    // The same order written differently is the same order.
+    // The same order written differently is the same order, and so is one whose buyer was corrected.
+    expect(await key({ ...rows[0], Email: "ann.lee@example.org", "Customer Name": "Ann Leigh" })).toBe(base);
     expect(
       await key({
         ...rows[0],
@@ -95,6 +95,32 @@ describe("mapElectiveRows", () => {
         Checkout: " coaching  program",
       }),
     ).toBe(base);
+  });
+
+  it("carries the purchase match key, and reads headers with a qualifier and statuses in any case", async () => {
+    const columns = detectElectiveColumns([
+      "Purchase Date (UTC)",
+      "Customer Name",
+      "Checkout",
+      "Order Total (USD)",
+      "Status",
+    ])
+      .columns;
+    expect(columns).toMatchObject({ purchaseDate: "Purchase Date (UTC)", orderTotal: "Order Total (USD)" });
+    const ctx = { scope: SCOPE, columns, rowNumber: 2, occurrence: 0 };
+    const result = await electiveRowToRecord({
+      "Purchase Date (UTC)": "2024-03-04 15:22:10",
+      "Customer Name": "Ann Lee",
+      Checkout: "Coaching Program",
+      "Order Total (USD)": "$1,799.99",
+      Status: "REFUNDED",
+    }, ctx);
+    expect(result.ok && result.record).toMatchObject({
+      currency: "USD",
+      revenue: true,
+      refunded: "1799.99",
+      parentKey: "m:2024-03-04T15:22|1799.99|ann lee#coaching program",
+    });
   });
 
   it("reads the other export layout: Student Name, Product Purchased, an email column found by content", async () => {

@@ -3,10 +3,13 @@
  *
  * Identity: Elective exports carry no order id (none is documented), and an order's Status changes
  * over its life (Pending Payment → Approved → Refunded). So the key is a row hash over the fields
- * that do NOT change with status — purchase date, email (or the name when there is no email),
- * product, order total and currency, each normalised — plus the count of identical orders above.
- * A later export where an order flipped status therefore updates the same record instead of
- * creating a second one. The whole row, status included, is kept in `raw`.
+ * that do NOT change with status — purchase date, product, order total and currency, each
+ * normalised — plus the count of identical orders above. The buyer is not part of it: a later
+ * export that corrects an email or a name updates the same record (and moves it to the corrected
+ * person) instead of creating a second one. The whole row, status included, is kept in `raw`.
+ *
+ * `parentKey` carries the order's match key (`electiveMatchKey`: purchase minute, total, name,
+ * product), by which the database links the row to the same order from the Zapier feed.
  */
 
 import type { SourceRecord } from "../../sync/record.ts";
@@ -18,7 +21,8 @@ import { parseSheetDate } from "../tabular/parse-date.ts";
 import { RowHasher, rowHashSync } from "../tabular/row-hash.ts";
 import type { RowChunk } from "../tabular/row-chunk.ts";
 import type { MappedChunk, RowResult } from "../tabular/row-mapper.ts";
-import type { ElectiveColumns } from "./elective-columns.ts";
+import { type ElectiveColumns, headerQualifier } from "./elective-columns.ts";
+import { canonicalAmount, electiveMatchKey, normalText } from "./match-key.ts";
 
 /** What an Elective row needs besides its cells. */
 export interface ElectiveRowContext {
@@ -95,7 +99,9 @@ function parseRow(row: Record<string, unknown>, ctx: ElectiveRowContext): Parsed
     reason: `row ${rowNumber}, ${field}: ${reason}`,
   });
 
-  const currencyText = cell(columns.currency);
+  // Without a Currency cell, a qualifier on the total's header ("Order Total (USD)") says it.
+  const currencyText = cell(columns.currency) ||
+    (currencyOf(headerQualifier(columns.orderTotal) ?? "") ?? "");
   const columnCurrency = currencyText ? currencyOf(currencyText) : null;
   if (currencyText && !columnCurrency) return fail("Currency", `'${currencyText}' is not an ISO 4217 code`);
 
@@ -130,9 +136,7 @@ function parseRow(row: Record<string, unknown>, ctx: ElectiveRowContext): Parsed
     ok: true,
     identity: {
       purchase_date: date ? date.toISOString() : cell(columns.purchaseDate),
-      // The email identifies the buyer; the name only when there is no email, since names get corrected.
-      buyer: email ? email.toLowerCase() : (name ?? "").toLowerCase().replace(/\s+/g, " "),
-      product: cell(columns.product).toLowerCase().replace(/\s+/g, " "),
+      product: normalText(cell(columns.product)),
       order_total: amount === null ? "" : canonicalAmount(amount),
       currency: currency ?? "",
     },
@@ -148,11 +152,7 @@ function parseRow(row: Record<string, unknown>, ctx: ElectiveRowContext): Parsed
       date,
       revenue,
       refunded: revenue ? (refunded ? amount : "0") : null,
+      parentKey: electiveMatchKey({ date, total: amount, name, product: cell(columns.product) || null }),
     },
   };
-}
-
-/** `1800.00` and `1800` are one amount: drop trailing fraction zeros for identity. */
-function canonicalAmount(amount: string): string {
-  return amount.includes(".") ? amount.replace(/\.?0+$/, "") : amount;
 }
