@@ -12,7 +12,7 @@ import { isUnavailable } from "../db/client.ts";
 import { oneLine, PayloadError } from "../errors.ts";
 import type { WebhookProcessor } from "./inbox.ts";
 import type { ClaimedEvent, EventOutcome } from "./claim.ts";
-import { isVerbatim } from "./delivery.ts";
+import { storedJson } from "./delivery.ts";
 
 /**
  * Processes one source's claimed deliveries (oldest first). Never throws for a bad payload or
@@ -37,10 +37,11 @@ export async function processBatch(
   for (const event of events) {
     outcomes.set(event.id, { id: event.id, status: "processed", error: null });
     try {
-      if (isVerbatim(event.payload)) {
+      const payload = storedJson(event.payload);
+      if (payload === undefined) {
         throw new PayloadError("the body is not JSON the database can hold; kept verbatim in the payload");
       }
-      const mapped = processor.toRecords(event.payload);
+      const mapped = processor.toRecords(payload);
       if (mapped.ignored && mapped.records.length === 0) {
         outcomes.set(event.id, { id: event.id, status: "ignored", error: mapped.ignored });
         continue;

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { untilProcessed } from "../helpers/outcome.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type DenoServer, startDenoServer } from "../helpers/deno-server.ts";
 import { startWhopApiDouble, type WhopApiDouble, whopPaymentObject } from "../helpers/whop-api-double.ts";
@@ -75,6 +76,10 @@ describe("secrets never leak, errors carry no stack trace", () => {
     await provoke();
   }, 60_000);
 });
+const statusOf = async (eventId: string) =>
+  (await t.kysely.selectFrom("webhook_events").select("status").where("event_id", "=", eventId)
+    .executeTakeFirstOrThrow()).status;
+
 /** Provokes the failures, then searches every place a secret could leak to. */
 async function provoke() {
   {
@@ -102,12 +107,15 @@ async function provoke() {
       body: broken,
       headers: await signed(broken, SECRETS.WHOP_WEBHOOK_SECRET),
     });
-    expect(JSON.parse(failed.body)).toMatchObject({ status: "failed" });
+    expect(JSON.parse(failed.body)).toMatchObject({ status: "stored" });
     const ok = await call("whop good", "whop-webhook", {
       body: payment,
       headers: await signed(payment, SECRETS.WHOP_WEBHOOK_SECRET),
     });
-    expect(JSON.parse(ok.body)).toMatchObject({ status: "processed" });
+    expect(JSON.parse(ok.body)).toMatchObject({ status: "stored" });
+    await untilProcessed(t.kysely); // processing, and its failures, come after the answers
+    expect(await statusOf(JSON.parse(failed.body).id)).toBe("failed");
+    expect(await statusOf(JSON.parse(ok.body).id)).toBe("processed");
 
     const workflow = readFileSync("tests/fixtures/ghl/workflow.json", "utf8");
     expect(
@@ -134,7 +142,9 @@ async function provoke() {
       body: bad,
       headers: { "x-webhook-secret": SECRETS.GHL_WORKFLOW_SECRET },
     });
-    expect(JSON.parse(ghlFailed.body)).toMatchObject({ status: "failed" });
+    expect(JSON.parse(ghlFailed.body)).toMatchObject({ status: "stored" });
+    await untilProcessed(t.kysely);
+    expect(await statusOf(JSON.parse(ghlFailed.body).id)).toBe("failed");
 
     const cron = { authorization: `Bearer ${SECRETS.CRON_SECRET}`, "content-type": "application/json" };
     for (const fn of ["whop-backfill", "ghl-backfill", "sheets-pull"]) {
