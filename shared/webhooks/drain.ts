@@ -32,10 +32,10 @@ export interface DrainOptions {
 
 /**
  * Deliveries per batch. Large enough that the engine's fixed cost per run (about six statements)
- * is shared by many deliveries, small enough that mapping a batch holds the event loop for a few
- * milliseconds and a batch's claims are few.
+ * is shared by many deliveries, small enough that mapping a batch holds the process's event loop,
+ * which answers the next deliveries, for a few milliseconds at a time.
  */
-export const DRAIN_BATCH = 500;
+export const DRAIN_BATCH = 200;
 
 /**
  * Processes stored deliveries of the given sources until none is left to take (or the limit or
