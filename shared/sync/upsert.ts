@@ -100,11 +100,8 @@ export async function changedRows(
   seenAt: Date,
 ): Promise<PreparedRecord[]> {
   if (rows.length === 0) return [];
-  const probe = recordsFrom(
-    rows,
-    ["key", "scope", "email", "hash", "changedAt", "rank", "seenAt", "deleted"],
-    false,
-  );
+  const fields = ["key", "scope", "email", "hash", "changedAt", "rank", "seenAt", "deleted"] as const;
+  const probe = recordsFrom(rows, fields, false);
   const result = await sql<{ i: number }>`
     select x.i
     from ${probe}
@@ -122,9 +119,8 @@ export async function changedRows(
 }
 
 /**
- * The ordering guard of a record `x` against its stored row `cur`: the version is not older when its
- * (change time, lifecycle rank, first seen) is at least the row's. A record without a change time
- * takes the time it was first seen, `seenAt` (README, "How records converge").
+ * The ordering guard of a record `x` against its stored row `cur`: not older when its (change time,
+ * lifecycle rank, first seen) is at least the row's; an unknown change time is the time first seen.
  */
 function notOlder(seenAt: Date) {
   return sql`(coalesce(x."changedAt", ${seen(seenAt)}), x.rank, ${seen(seenAt)})
