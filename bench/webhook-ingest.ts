@@ -1,20 +1,29 @@
 /**
  * Scenario 4, webhook ingest: signed, distinct Whop deliveries sent by autocannon at a fixed
  * concurrency to the local Deno server (`scripts/start.ts`, what `npm start` runs), beside a bare
- * Deno server that only inserts each body (bench/bare-server.ts). Afterwards every delivery answered
- * 2xx must be in the database.
+ * Deno server that only inserts each body (bench/bare-server.ts). The function answers once the
+ * delivery is stored and processes after the answer; afterwards every delivery answered 2xx must be
+ * stored and applied, and the time from answer to applied row is measured under the load.
  */
 import postgres from "postgres";
-import { signStandardWebhook } from "../shared/sources/whop/standard-webhooks.ts";
 import type { BenchContext } from "./context.ts";
-import { type BenchDatabase, withBenchDatabase } from "./bench-database.ts";
-import { runProcess, type ServerProcess, startDenoServer } from "./child-process.ts";
+import { withBenchDatabase } from "./bench-database.ts";
+import { startDenoServer } from "./child-process.ts";
 import { absoluteCheck, ms, num, rate, ratioCheck, type ScenarioResult } from "./report.ts";
-import { whopPaymentEvent } from "./whop-payments.ts";
+import {
+  count,
+  type LoadResult,
+  loadTest,
+  paymentIdOf,
+  peakRssMB,
+  SECRET,
+  settleAndStop,
+  summary,
+  untilDrained,
+} from "./webhook-load.ts";
 
 export const WEBHOOK = "4 webhook ingest";
 
-const SECRET = "ws_bench_webhook_secret";
 const POOL_MAX = "4";
 /**
  * The bare server neither checks nor deduplicates, so a small pool sent round and round costs it
@@ -23,23 +32,6 @@ const POOL_MAX = "4";
  */
 const BARE_POOL = 5_000;
 const POOL_HEADROOM = 1.5;
-const ROOT = new URL("../", import.meta.url).pathname;
-
-/** What load.mjs reports. */
-interface LoadResult {
-  seconds: number;
-  connections: number;
-  responses: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  statusCodes: Record<string, { count: number }>;
-  latency: { average: number; p50: number; p90: number; p99: number; max: number };
-  poolSize: number;
-  reused: number;
-  answeredIds: string[];
-}
 
 export async function webhookIngest(ctx: BenchContext): Promise<ScenarioResult> {
   const seconds = ctx.sizes.webhookSeconds;
@@ -79,14 +71,27 @@ export async function webhookIngest(ctx: BenchContext): Promise<ScenarioResult> 
     );
     let load: LoadResult;
     let stop: string;
+    let drainMs: number;
+    let rssMB: number | null;
     try {
       load = await loadTest(ctx, `${server.url}/whop-webhook`, "ours", poolSize, seconds, warmup);
+      // Processing comes after the answers: what is still pending when the load stops.
+      drainMs = await untilDrained(db.url);
+      rssMB = peakRssMB(server.pid);
     } finally {
       stop = await settleAndStop(server);
     }
     const answered = [...new Set(load.answeredIds)];
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
     try {
+      // From the delivery's insert (its answer follows at once) to its row's write, per delivery.
+      const [lag] = await sql<{ p50: number | null; p99: number | null; max: number | null }[]>`
+        select percentile_cont(0.5) within group (order by ms) as p50,
+               percentile_cont(0.99) within group (order by ms) as p99, max(ms) as max
+        from (select extract(epoch from w.last_synced - e.received_at) * 1000 as ms
+              from webhook_events e
+              join whop_data w on w.external_whop_id = e.payload -> 'data' ->> 'id'
+              where e.source = 'WHOP') as lags`;
       const [{ events }] = await sql<{ events: number }[]>`
         select count(*)::int as events from webhook_events where source = 'WHOP' and event_id = any(${answered})`;
       const [{ payments }] = await sql<{ payments: number }[]>`
@@ -101,6 +106,9 @@ export async function webhookIngest(ctx: BenchContext): Promise<ScenarioResult> 
         processed: payments,
         statuses: Object.fromEntries(statuses.map((s) => [s.status, s.n])),
         stop,
+        drainMs,
+        rssMB,
+        lag,
       };
     } finally {
       await sql.end();
@@ -131,9 +139,23 @@ export async function webhookIngest(ctx: BenchContext): Promise<ScenarioResult> 
       ),
       absoluteCheck(
         WEBHOOK,
-        `${num(lost)} lost of ${num(ours.answered)} answered 2xx (${num(notProcessed)} not yet in whop_data)`,
+        `${num(lost)} lost of ${num(ours.answered)} answered 2xx (${num(notProcessed)} not applied)`,
         "0",
-        lost === 0,
+        lost === 0 && notProcessed === 0,
+      ),
+      absoluteCheck(
+        WEBHOOK,
+        `answer to applied p99 ${ms(ours.lag.p99 ?? NaN)} (p50 ${ms(ours.lag.p50 ?? NaN)})`,
+        "< 2 s",
+        ours.lag.p99 !== null && ours.lag.p99 < 2000,
+        `backlog drained ${ms(ours.drainMs)} after the load`,
+      ),
+      absoluteCheck(
+        WEBHOOK,
+        ours.rssMB === null ? "peak RSS unknown (no /proc)" : `peak RSS ${num(ours.rssMB)} MB`,
+        "< 256 MB",
+        ours.rssMB === null ? null : ours.rssMB < 256,
+        "Edge allows 256 MB",
       ),
     ],
     measurements: {
@@ -148,6 +170,9 @@ export async function webhookIngest(ctx: BenchContext): Promise<ScenarioResult> 
         processed: ours.processed,
         statuses: ours.statuses,
         stop: ours.stop,
+        answerToAppliedMs: ours.lag,
+        drainedAfterLoadMs: ours.drainMs,
+        peakRssMB: ours.rssMB,
       },
       bare: { ...summary(bare.load), stored: bare.stored, stop: bare.stop },
     },
@@ -158,7 +183,9 @@ export async function webhookIngest(ctx: BenchContext): Promise<ScenarioResult> 
         num(BARE_POOL)
       }); ` +
       `throughput is 2xx answers per second. Both servers use a database pool of ${POOL_MAX}; the bare server ` +
-      `inserts the body into one jsonb table and answers 200.`,
+      `inserts the body into one jsonb table and answers 200. The function answers once the delivery is ` +
+      `stored and processes after the answer, in batches; answer to applied is each delivery's ` +
+      `whop_data.last_synced minus its webhook_events.received_at, over every delivery of the run.`,
       ...(ours.stop === "exited on SIGTERM"
         ? []
         : [`webhook (4): scripts/start.ts ${ours.stop} after the load.`]),
@@ -171,96 +198,4 @@ export async function webhookIngest(ctx: BenchContext): Promise<ScenarioResult> 
         : []),
     ],
   };
-}
-
-/**
- * Lets requests the load generator abandoned at its deadline finish, then stops the server. A
- * server that ignores SIGTERM is killed and the fact reported: it is a finding about shutdown.
- */
-async function settleAndStop(server: ServerProcess): Promise<string> {
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  const how = await server.stop(10_000);
-  return how === "exited" ? "exited on SIGTERM" : "ignored SIGTERM for 10 s; killed";
-}
-
-function summary(load: LoadResult): Record<string, unknown> {
-  const { answeredIds: _ids, ...rest } = load;
-  return { ...rest, ratePerSecond: load.ok / load.seconds };
-}
-
-/** Signs a fresh pool (timestamps must be within Whop's 5 minutes), then runs load.mjs on it. */
-async function loadTest(
-  ctx: BenchContext,
-  url: string,
-  tag: string,
-  poolSize: number,
-  seconds: number,
-  warmup: number,
-): Promise<LoadResult> {
-  const dir = await Deno.makeTempDir({ prefix: "cs-bench-" });
-  try {
-    const pool = `${dir}/pool.jsonl`;
-    const out = `${dir}/result.json`;
-    await writePool(pool, tag, poolSize);
-    await runProcess("node", [
-      `${ROOT}bench/load.mjs`,
-      "--url",
-      url,
-      "--pool",
-      pool,
-      "--out",
-      out,
-      "--connections",
-      String(ctx.sizes.webhookConnections),
-      "--seconds",
-      String(seconds),
-      "--warmup",
-      String(warmup),
-    ]);
-    return JSON.parse(await Deno.readTextFile(out)) as LoadResult;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** Delivery `i` of a pool: webhook-id `msg_bench_<tag>_<i>`, about payment `pay_bench<tag><i>`. */
-async function writePool(path: string, tag: string, size: number): Promise<void> {
-  const file = await Deno.open(path, { write: true, create: true, truncate: true });
-  const encoder = new TextEncoder();
-  const now = new Date();
-  const people = Math.ceil(size / 2.5);
-  try {
-    for (let start = 0; start < size; start += 2000) {
-      const lines = await Promise.all(
-        Array.from({ length: Math.min(2000, size - start) }, async (_, k) => {
-          const i = start + k;
-          const id = `msg_bench_${tag}_${i}`;
-          const body = whopPaymentEvent(i, people, id).replace(`"pay_bench`, `"pay_bench${tag}`);
-          const headers = await signStandardWebhook({ id, timestamp: now, body, secret: SECRET });
-          return JSON.stringify({ id, headers, body });
-        }),
-      );
-      const bytes = encoder.encode(lines.join("\n") + "\n");
-      for (let written = 0; written < bytes.length;) written += await file.write(bytes.subarray(written));
-    }
-  } finally {
-    file.close();
-  }
-}
-
-/** The payment a delivery id is about (see {@link writePool}). */
-function paymentIdOf(deliveryId: string): string {
-  const m = /^msg_bench_(\w+?)_(\d+)$/.exec(deliveryId);
-  if (!m) return deliveryId;
-  return `pay_bench${m[1]}${m[2].padStart(9, "0")}`;
-}
-
-async function count(db: BenchDatabase, query: string): Promise<number> {
-  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
-  try {
-    const [row] = await sql.unsafe<{ n: number }[]>(query);
-    return row.n;
-  } finally {
-    await sql.end();
-  }
 }

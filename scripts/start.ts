@@ -10,6 +10,8 @@ import { closeRuntimeDb, runtimeDb } from "../shared/db/runtime.ts";
 import { pullSheets } from "../shared/sources/sheets/pull-due.ts";
 import { tabularKinds } from "../shared/sources/registry.ts";
 import { exampleRequests } from "./example-requests.ts";
+import { drainEvents } from "../shared/webhooks/drain.ts";
+import { webhookSources } from "../shared/sources/registry.ts";
 
 const started = performance.now();
 const port = Number(Deno.env.get("PORT") ?? 54321);
@@ -66,6 +68,21 @@ const scheduler = database.mode !== "server" || Deno.env.get("SHEETS_SCHEDULER")
     );
   }, 60_000)
   : null;
+
+// Webhook deliveries stored but never processed (the last run stopped between answering and
+// processing) are drained now and every minute, as the `webhook-drain` cron job does on Supabase.
+{
+  const drainLeftovers = () =>
+    drainEvents(runtimeDb(), webhookSources()).then(
+      (t) => {
+        if (t.batches === 0) return;
+        console.log(`webhooks: drained ${t.processed} processed, ${t.ignored} ignored, ${t.failed} failed`);
+      },
+      (error) => console.error(`webhooks: drain failed: ${describeDatabaseError(error)}`),
+    );
+  drainLeftovers();
+  Deno.unrefTimer(setInterval(drainLeftovers, 60_000));
+}
 
 let stopping = false;
 async function stop() {

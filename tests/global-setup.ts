@@ -7,7 +7,7 @@
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../shared/db/migrate.ts";
-import { startEmbeddedPostgres, type EmbeddedPostgres } from "../shared/db/embedded.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "../shared/db/embedded.ts";
 import { TEMPLATE_DB, TEST_DB_PREFIX, withDatabase } from "./helpers/database.ts";
 
 let embedded: EmbeddedPostgres | null = null;

@@ -94,6 +94,10 @@ export interface WebhookEventsTable {
   attempts: Generated<number>;
   error: string | null;
   processed_at: NullableTimestamp;
+  /** Until when a drain's claim on a pending delivery holds (see `claimEvents`). */
+  claimed_until: NullableTimestamp;
+  /** The backend that made the claim: once it is gone, so is the claim. */
+  claimed_by: number | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

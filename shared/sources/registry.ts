@@ -14,6 +14,7 @@ import { whopSource } from "./whop/source.ts";
 import { ghlSource } from "./ghl/source.ts";
 import { sheetSource } from "./sheets/source.ts";
 import { electiveSource } from "./elective/source.ts";
+import { createDrainApp } from "../webhooks/drain-app.ts";
 
 /** Every source, in the order of their columns in `revenue_by_user`. */
 export const sources = [
@@ -31,9 +32,20 @@ export function findSource(name: string): Source | undefined {
   return (sources as readonly Source[]).find((s) => s.name === name.toUpperCase());
 }
 
-/** The names of every source's edge functions (`functions/<name>/`), sorted. */
+/**
+ * Functions that belong to no single source: `webhook-drain` processes the stored deliveries of
+ * every source that receives webhooks (each by its `webhook_events.source`).
+ */
+export const coreFunctions: Readonly<Record<string, (deps: FunctionDeps) => FetchApp>> = {
+  "webhook-drain": (deps) => createDrainApp(deps.db, webhookSourcesOf(deps.sources)),
+};
+
+/** The names of every edge function (`functions/<name>/`): the sources' and the core ones, sorted. */
 export function functionNames(): string[] {
-  return (sources as readonly Source[]).flatMap((s) => Object.keys(s.functions ?? {})).sort();
+  return [
+    ...Object.keys(coreFunctions),
+    ...(sources as readonly Source[]).flatMap((s) => Object.keys(s.functions ?? {})),
+  ].sort();
 }
 
 /**
@@ -43,18 +55,19 @@ export function functionNames(): string[] {
  * @throws Error when no source declares the function.
  */
 export function createFunctionApp(name: string, deps: Partial<FunctionDeps> = {}): FetchApp {
-  for (const source of sources as readonly Source[]) {
-    const factory = source.functions?.[name];
-    if (factory) {
-      return factory({ db: runtimeDb, onDeadline: resetRuntimeDb, sources, ...deps });
-    }
-  }
-  throw new Error(`no source declares a function named ${name}`);
+  const factory = coreFunctions[name] ??
+    (sources as readonly Source[]).find((s) => s.functions?.[name])?.functions?.[name];
+  if (!factory) throw new Error(`no source declares a function named ${name}`);
+  return factory({ db: runtimeDb, onDeadline: resetRuntimeDb, sources, ...deps });
 }
 
-/** The webhook handlers `replay` runs, one per source that receives webhooks. */
+/** The webhook handlers `replay` and the drains run, one per source that receives webhooks. */
 export function webhookSources(): WebhookSource[] {
-  return (sources as readonly Source[]).flatMap((s) => (s.webhook ? [s.webhook()] : []));
+  return webhookSourcesOf(sources);
+}
+
+function webhookSourcesOf(list: readonly Source[]): WebhookSource[] {
+  return list.flatMap((s) => (s.webhook ? [s.webhook()] : []));
 }
 
 /** The kinds of sheet source a pull can read: every source that brings a `tabular` reader. */

@@ -20,6 +20,8 @@ export interface PreparedRecord {
   changedAt: number | null;
   /** The lifecycle rank that breaks ties of `changedAt` (see `SourceRecord.rank`). */
   rank: number;
+  /** When this version first reached us (`SourceRecord.seenAt`), or null for the batch's time. */
+  seenAt: number | null;
   amount: string | null;
   currency: string | null;
   amountUsd: string | null;
@@ -146,6 +148,7 @@ export function prepareRecord(record: SourceRecord): PreparedRecord {
     raw,
     changedAt: timeValue(record.changedAt, "changedAt"),
     rank: rankOf(record.rank),
+    seenAt: timeValue(record.seenAt, "seenAt"),
     amount: decimal(record.amount, "amount"),
     currency: cleanText(record.currency)?.toUpperCase() ?? null,
     amountUsd: decimal(record.amountUsd, "amountUsd"),
@@ -239,11 +242,16 @@ export function planBatch(
   };
 }
 
-/** True when `a` is an older version than `b`: an earlier change time, or the same one and an earlier rank. */
+/**
+ * True when `a` is an older version than `b`, as the upsert's guard orders them: by change time
+ * (the time first seen standing in for an unknown one), then rank, then the time first seen.
+ */
 function isOlder(a: PreparedRecord, b: PreparedRecord): boolean {
-  const at = a.changedAt ?? -Infinity;
-  const bt = b.changedAt ?? -Infinity;
-  return at < bt || (at === bt && a.rank < b.rank);
+  const at = a.changedAt ?? a.seenAt ?? -Infinity;
+  const bt = b.changedAt ?? b.seenAt ?? -Infinity;
+  if (at !== bt) return at < bt;
+  if (a.rank !== b.rank) return a.rank < b.rank;
+  return (a.seenAt ?? -Infinity) < (b.seenAt ?? -Infinity);
 }
 
 function tryPrepare(record: SourceRecord, errors: RecordError[]): PreparedRecord | null {

@@ -36,6 +36,13 @@ export interface SourceRecord {
    */
   changedAt: Date | null;
   /**
+   * When this version first reached us, for a batch whose records did not all arrive together (a
+   * batch of stored webhook deliveries: each record's delivery's `received_at`). It stands in for an
+   * unknown `changedAt` and breaks the ties the lifecycle leaves open; unset, the batch's own
+   * `seenAt` does.
+   */
+  seenAt?: Date | null;
+  /**
    * Where this version stands in its object's lifecycle (higher is later: a paid payment after an
    * open one), from the source's documented order of states. It breaks ties between versions of
    * the same `changedAt`; 0 (the default) when the lifecycle says nothing.

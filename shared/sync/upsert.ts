@@ -32,6 +32,8 @@ const FIELDS = {
   hash: "text",
   changedAt: "epoch_ms",
   rank: "int",
+  /** When the version first reached us, when it differs per record (else the batch's `seenAt`). */
+  seenAt: "epoch_ms",
   amount: "numeric",
   currency: "text",
   amountUsd: "numeric",
@@ -98,7 +100,8 @@ export async function changedRows(
   seenAt: Date,
 ): Promise<PreparedRecord[]> {
   if (rows.length === 0) return [];
-  const probe = recordsFrom(rows, ["key", "scope", "email", "hash", "changedAt", "rank", "deleted"], false);
+  const fields = ["key", "scope", "email", "hash", "changedAt", "rank", "seenAt", "deleted"] as const;
+  const probe = recordsFrom(rows, fields, false);
   const result = await sql<{ i: number }>`
     select x.i
     from ${probe}
@@ -116,13 +119,17 @@ export async function changedRows(
 }
 
 /**
- * The ordering guard of a record `x` against its stored row `cur`: the version is not older when its
- * (change time, lifecycle rank, first seen) is at least the row's. A record without a change time
- * takes the time it was first seen, `seenAt` (README, "How records converge").
+ * The ordering guard of a record `x` against its stored row `cur`: not older when its (change time,
+ * lifecycle rank, first seen) is at least the row's; an unknown change time is the time first seen.
  */
 function notOlder(seenAt: Date) {
-  return sql`(coalesce(x."changedAt", ${seenAt}::timestamptz), x.rank, ${seenAt}::timestamptz)
+  return sql`(coalesce(x."changedAt", ${seen(seenAt)}), x.rank, ${seen(seenAt)})
              >= (cur.source_updated_at, cur.source_rank, cur.source_seen_at)`;
+}
+
+/** When record `x` first reached us: its own time when it has one, else the batch's `seenAt`. */
+function seen(seenAt: Date) {
+  return sql`coalesce(x."seenAt", ${seenAt}::timestamptz)`;
 }
 
 /**
@@ -214,12 +221,13 @@ export async function upsertChunk(
                                currency, amount_usd, refunded_amount, contested_amount, is_revenue, date,
                                source_updated_at, source_rank, source_seen_at, deleted_at)
         select linked_user_id, key, scope, "parentKey", email, name, raw, hash, amount, currency,
-               "amountUsd", refunded, contested, revenue, date, changed_at, rank, ${seenAt}::timestamptz,
+               "amountUsd", refunded, contested, revenue, date, changed_at, rank,
+               coalesce("seenAt", ${seenAt}::timestamptz),
                case when deleted then changed_at end
         from ${input}`;
   if (options.fresh) {
     // Every row is inserted or the statement fails, so the counts and people are known here.
-    await insert(sql`(select x.*, coalesce(x."changedAt", ${seenAt}::timestamptz) as changed_at,
+    await insert(sql`(select x.*, coalesce(x."changedAt", ${seen(seenAt)}) as changed_at,
                              x."userId" as linked_user_id
                       from ${recordsFrom(rows, ALL_FIELDS, true)}) as input`).execute(db);
     const userIds = new Set<string>();
@@ -228,7 +236,7 @@ export async function upsertChunk(
   }
   const result = await sql<{ created: number; written: number; users: string; moved: string }>`
     with input as (
-      select x.*, coalesce(x."changedAt", ${seenAt}::timestamptz) as changed_at,
+      select x.*, coalesce(x."changedAt", ${seen(seenAt)}) as changed_at,
              cur.user_id as previous_user_id,
              -- A version without an email keeps the stored row's person.
              case when x.email is null then cur.user_id else x."userId" end as linked_user_id

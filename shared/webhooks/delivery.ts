@@ -3,7 +3,7 @@
  * stored, and its JSON (parsed here, and nowhere else on the way in) what the source reads its
  * envelope from and maps to records.
  */
-import { toBase64 } from "../crypto/encoding.ts";
+import { fromBase64, toBase64 } from "../crypto/encoding.ts";
 import { jsonDepth, MAX_JSON_DEPTH } from "../sync/normalize.ts";
 
 /** A delivery's body, decoded and parsed once. */
@@ -47,6 +47,18 @@ export function verbatim(bytes: Uint8Array): string {
 export function isVerbatim(payload: unknown): boolean {
   return typeof payload === "object" && payload !== null &&
     ("unparsed" in payload || "unparsed_base64" in payload);
+}
+
+/**
+ * The JSON a stored payload stands for: the payload itself, or for one kept verbatim as its bytes
+ * (jsonb refused the body although it parsed, e.g. a number beyond jsonb's range), the body read
+ * again from those bytes; `undefined` when the body was never JSON we can read.
+ */
+export function storedJson(payload: unknown): unknown {
+  if (!isVerbatim(payload)) return payload;
+  const encoded = (payload as { unparsed_base64?: unknown }).unparsed_base64;
+  const bytes = typeof encoded === "string" ? fromBase64(encoded) : null;
+  return bytes ? readDelivery(bytes).json : undefined;
 }
 
 /** The JSON object of a body, or `{}` when it is none (envelope fields are then absent). */

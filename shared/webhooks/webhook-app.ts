@@ -1,8 +1,9 @@
 /**
  * createWebhookApp: the Hono app behind each webhook function. It reads the raw body (with a size
- * limit), authenticates it, stores it, then processes it, answering as interfaces.md says:
- * 200 stored (also for a duplicate or a failed processing), 401, 413, and the provider's retry
- * status when the database cannot take the delivery.
+ * limit), authenticates it, stores it in one statement, and answers as interfaces.md says: 200
+ * `stored` (or `duplicate`), 401, 413, and the provider's retry status when the database cannot take
+ * the delivery. Processing comes after the answer, in batches (`BackgroundDrain`), as both providers
+ * advise: verify, enqueue, answer 2xx, process later.
  */
 import { Hono } from "hono";
 import type { Kysely } from "kysely";
@@ -10,7 +11,8 @@ import type { Database } from "../db/types.ts";
 import { isUnavailable } from "../db/client.ts";
 import { readBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/error-response.ts";
-import { processEvent, storeDelivery, type WebhookProcessor } from "./inbox.ts";
+import { storeDelivery, type WebhookProcessor } from "./inbox.ts";
+import { BackgroundDrain, type BackgroundDrainOptions } from "./background-drain.ts";
 import { type Delivery, readDelivery } from "./delivery.ts";
 import { ConfigError, oneLine, UnavailableError } from "../errors.ts";
 import { env } from "../env.ts";
@@ -61,15 +63,29 @@ export interface WebhookAppOptions {
    * down (functions pass `resetRuntimeDb`, see runtime.ts).
    */
   onDeadline?: () => void;
+  /**
+   * Whose stored deliveries the app processes after answering (default its own source's); a
+   * delivery of any other source waits for `webhook-drain`.
+   */
+  processors?: readonly WebhookProcessor[];
+  /** How processing after the answer runs (batch size, delay). */
+  drain?: BackgroundDrainOptions;
 }
+
+/** A webhook function's app, with its processing after the answer. */
+export type WebhookApp = Hono & {
+  /** Processes stored deliveries after the answers; `drain.idle()` waits for it (tests). */
+  readonly drain: BackgroundDrain;
+};
 
 /** Builds the app; `db` is called per request so a missing DATABASE_URL is a clean 500 or 503. */
 export function createWebhookApp(
   source: WebhookSource,
   db: () => Kysely<Database>,
   options: WebhookAppOptions = {},
-): Hono {
+): WebhookApp {
   const app = new Hono();
+  const drain = new BackgroundDrain(db, options.processors ?? [source], options.drain);
   app.post("*", async (c) => {
     let body: Delivery;
     let delivery: AuthenticatedDelivery;
@@ -103,45 +119,15 @@ export function createWebhookApp(
         ),
       );
     }
-    // A repeat of a delivery stored but never processed (the process died, or the database went
-    // away, between the two) is the provider's retry doing its job: it is processed now rather than
-    // left for replay. Processing is idempotent, so racing the first attempt does no harm.
-    if (stored.duplicate && stored.status !== "pending") {
-      return json(200, { status: "duplicate", id: delivery.eventId });
-    }
-    try {
-      const outcome = await withDeadline(
-        processEvent(db(), source, {
-          id: stored.id,
-          payload: body.json ?? JSON.parse(body.stored),
-          receivedAt: stored.receivedAt,
-        }),
-      );
-      if (stored.duplicate) return json(200, { status: "duplicate", id: delivery.eventId });
-      return json(200, {
-        status: outcome.status,
-        id: delivery.eventId,
-        ...(outcome.error ? { reason: outcome.error } : {}),
-      });
-    } catch (error) {
-      if (error instanceof DatabaseDeadline) options.onDeadline?.();
-      // Stored but not processed (the database went away mid-way): it stays pending, and the
-      // provider is asked to retry. The retry is a duplicate of a pending event, which is then
-      // processed (above); `replay` remains for a provider that gives up.
-      console.error(
-        `${source.source} delivery ${delivery.eventId} stored, processing deferred: ${oneLine(error)}`,
-      );
-      return errorResponse(
-        new UnavailableError(
-          "stored, but the database went away before it was processed; retry",
-          source.unavailableStatus,
-        ),
-      );
-    }
+    // Committed: from here on nothing is lost, whatever happens to this process. A repeat of a
+    // delivery still pending (its process died before processing it) is the provider's retry doing
+    // its job: it nudges the drain like a new one.
+    if (stored.status === "pending") drain.notify();
+    return json(200, { status: stored.duplicate ? "duplicate" : "stored", id: delivery.eventId });
   });
   app.all("*", (c) => c.json({ error: "method not allowed", reason: "send a POST" }, 405));
   app.onError((error) => errorResponse(error));
-  return app;
+  return Object.assign(app, { drain });
 }
 
 /** `work`, or a DatabaseDeadline once the deadline passes (`work` goes on, its outcome handled). */

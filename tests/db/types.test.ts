@@ -13,9 +13,12 @@ interface DeclaredColumn {
 // Reads shared/db/types.ts and the source folders' modules, whose `declare module` blocks add the
 // source tables to `Database` and their columns to `RevenueByUserView`.
 function declaredFiles(): ts.SourceFile[] {
-  const paths = ["shared/db/types.ts", ...readdirSync("shared/sources", { recursive: true, encoding: "utf8" })
-    .filter((p) => p.endsWith(".ts") && !p.endsWith(".test.ts"))
-    .map((p) => `shared/sources/${p}`)];
+  const paths = [
+    "shared/db/types.ts",
+    ...readdirSync("shared/sources", { recursive: true, encoding: "utf8" })
+      .filter((p) => p.endsWith(".ts") && !p.endsWith(".test.ts"))
+      .map((p) => `shared/sources/${p}`),
+  ];
   return paths.map((p) => ts.createSourceFile(p, readFileSync(p, "utf8"), ts.ScriptTarget.Latest, true));
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
+import { untilProcessed } from "../helpers/outcome.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type DenoServer, startDenoServer } from "../helpers/deno-server.ts";
 import { type GhlApiDouble, makeContacts, startGhlApiDouble } from "../helpers/ghl-api-double.ts";
@@ -49,7 +50,8 @@ describe("ghl-webhook in the real Deno runtime", () => {
       body,
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "processed", id: "wh_create_6794e9a8c1f0" });
+    expect(await res.json()).toEqual({ status: "stored", id: "wh_create_6794e9a8c1f0" });
+    await untilProcessed(t.kysely);
     const rows = await t.kysely.selectFrom("ghl_data").selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({

@@ -53,7 +53,9 @@ function edited(name: string, change: (body: Record<string, unknown>) => void, s
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
 
 async function post(body: string | Uint8Array, headers: Headers, url = URL_BASE): Promise<Response> {
-  return await app.request(new Request(url, { method: "POST", headers, body }));
+  const res = await app.request(new Request(url, { method: "POST", headers, body }));
+  await app.drain.idle(); // processing comes after the answer
+  return res;
 }
 
 async function signed(
@@ -81,7 +83,7 @@ describe("ghl-webhook: marketplace deliveries", () => {
         const res = await signed(body, { [scheme]: true });
         expect(res.status).toBe(200);
         const webhookId = JSON.parse(body).webhookId as string;
-        expect(await res.json()).toEqual({ status: "processed", id: webhookId });
+        expect(await res.json()).toEqual({ status: "stored", id: webhookId });
 
         const rows = await ghlRows();
         expect(rows).toHaveLength(1);
@@ -108,7 +110,7 @@ describe("ghl-webhook: marketplace deliveries", () => {
   it("soft-deletes the contact on ContactDelete and keeps the person", async () => {
     expect((await signed(fixture("ContactCreate", ago(60)))).status).toBe(200);
     const res = await signed(fixture("ContactDelete", ago(30)));
-    expect(await res.json()).toMatchObject({ status: "processed" });
+    expect(await res.json()).toMatchObject({ status: "stored" });
     const rows = await ghlRows();
     expect(rows).toHaveLength(1);
     expect(rows[0].deleted_at).not.toBeNull();
@@ -142,7 +144,7 @@ describe("ghl-webhook: marketplace deliveries", () => {
 
   it("names a delivery without webhookId by its bytes, so an identical repeat is a no-op", async () => {
     const body = edited("ContactCreate", (b) => delete b.webhookId);
-    expect(await (await signed(body)).json()).toMatchObject({ status: "processed" });
+    expect(await (await signed(body)).json()).toMatchObject({ status: "stored" });
     expect(await (await signed(body)).json()).toMatchObject({ status: "duplicate" });
     const events = await t.kysely.selectFrom("webhook_events").select("event_id").execute();
     expect(events).toEqual([{ event_id: `body_${await sha256Hex(utf8(body))}` }]);
@@ -164,7 +166,7 @@ describe("ghl-webhook: marketplace deliveries", () => {
     });
     const res = await signed(body);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "ignored" });
+    expect(await res.json()).toMatchObject({ status: "stored" });
     expect(await ghlRows()).toEqual([]);
     const event = await t.kysely.selectFrom("webhook_events").selectAll().executeTakeFirstOrThrow();
     expect(event).toMatchObject({ status: "ignored", event_type: "OpportunityCreate" });
@@ -226,7 +228,7 @@ describe("ghl-webhook: workflow deliveries", () => {
       new Headers({ "content-type": "application/json", "x-webhook-secret": WORKFLOW_SECRET }),
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: "processed" });
+    expect(await res.json()).toMatchObject({ status: "stored" });
     const rows = await ghlRows();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({

@@ -93,7 +93,8 @@ export async function startCsvServer(): Promise<CsvServer> {
         if (b.contentType) {
           res.writeHead(200, { "content-type": b.contentType }).end(SIGN_IN_PAGE);
         } else {
-          res.writeHead(302, { location: `/ServiceLogin?continue=${encodeURIComponent(req.url ?? "")}` }).end();
+          res.writeHead(302, { location: `/ServiceLogin?continue=${encodeURIComponent(req.url ?? "")}` })
+            .end();
         }
         return;
       case "status":
@@ -102,7 +103,9 @@ export async function startCsvServer(): Promise<CsvServer> {
       case "rate-limit-once":
         if (!limited.has(id)) {
           limited.add(id);
-          res.writeHead(429, { "retry-after": b.retryAfter ?? "0", "content-type": "text/html" }).end("Too Many Requests");
+          res.writeHead(429, { "retry-after": b.retryAfter ?? "0", "content-type": "text/html" }).end(
+            "Too Many Requests",
+          );
           return;
         }
         res.writeHead(200, { "content-type": "text/csv" }).end(b.csv);

@@ -2,7 +2,7 @@
  * DenoServer: `scripts/start.ts` (what `npm start` runs) in a real Deno process against a test
  * database, on a free port, for tests that must cross real HTTP into the real runtime.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 
 export interface DenoServer {
@@ -30,7 +30,10 @@ export async function startDenoServer(env: Record<string, string>, timeoutMs = 3
   child.stderr!.on("data", (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     const check = () => {
       const m = /(http:\/\/127\.0\.0\.1:\d+\/functions\/v1)\//.exec(out);
       if (m) {

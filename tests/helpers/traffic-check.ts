@@ -8,6 +8,7 @@ import { expect } from "vitest";
 import type { Kysely } from "kysely";
 import type { Database } from "../../shared/db/types.ts";
 import { expectedState, type TrafficDelivery } from "./webhook-traffic.ts";
+import { untilProcessed } from "./outcome.ts";
 
 export interface LandedFigures {
   /** Distinct deliveries found in `webhook_events`. */
@@ -22,6 +23,8 @@ export async function checkTrafficLanded(
   db: Kysely<Database>,
   unique: readonly TrafficDelivery[],
 ): Promise<LandedFigures> {
+  // Deliveries are processed after their answers: wait for the server to catch up.
+  await untilProcessed(db, 60_000).catch(() => {}); // what is still pending is reported below
   const events = await db.selectFrom("webhook_events").select(["source", "event_id", "status", "error"])
     .execute();
   const stored = new Map(events.map((e) => [`${e.source}/${e.event_id}`, e]));
@@ -65,8 +68,11 @@ export async function checkTrafficLanded(
 
 /** JSON with object keys sorted: jsonb does not keep the order keys were written in. */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v);
+  return JSON.stringify(
+    value,
+    (_key, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
+  );
 }

@@ -139,7 +139,12 @@ function whopVersion(
   random: () => number,
 ): TrafficDelivery {
   const iso = new Date(at).toISOString();
-  const user = { id: `user_${email.trim().toLowerCase()}`, email, name: `Load ${email.trim()}`, username: null };
+  const user = {
+    id: `user_${email.trim().toLowerCase()}`,
+    email,
+    name: `Load ${email.trim()}`,
+    username: null,
+  };
   const data = kind === "payment"
     ? {
       id,

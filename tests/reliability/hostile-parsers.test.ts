@@ -10,7 +10,10 @@ import fc from "fast-check";
 import { readdirSync, readFileSync } from "node:fs";
 import { PayloadError, PayloadTooLargeError, SignatureError } from "../../shared/errors.ts";
 import { signStandardWebhook, verifyStandardWebhook } from "../../shared/sources/whop/standard-webhooks.ts";
-import { signWhopLegacySignature, verifyWhopLegacySignature } from "../../shared/sources/whop/legacy-signature.ts";
+import {
+  signWhopLegacySignature,
+  verifyWhopLegacySignature,
+} from "../../shared/sources/whop/legacy-signature.ts";
 import { parseWhopEvent } from "../../shared/sources/whop/parse-whop-event.ts";
 import { whopEventToRecords } from "../../shared/sources/whop/map-whop-event.ts";
 import { parseGhlEvent } from "../../shared/sources/ghl/parse-ghl-event.ts";
@@ -66,7 +69,9 @@ const anyText = fc.oneof(
   fc.constantFrom(...strings.names, ...strings.headerValues, ...strings.moneyCells, ...strings.dateCells),
 );
 /** A value valid in an HTTP header (the Headers class refuses CR, LF and NUL, as HTTP does). */
-const headerText = fc.string({ unit: "grapheme-ascii", maxLength: 120 }).map((s) => s.replace(/[\r\n\0]/g, ""));
+const headerText = fc.string({ unit: "grapheme-ascii", maxLength: 120 }).map((s) =>
+  s.replace(/[\r\n\0]/g, "")
+);
 /** Bytes, then one of: a flipped bit, a cut, an extra byte. */
 const tamper = (bytes: Uint8Array) =>
   fc.oneof(
@@ -94,9 +99,15 @@ describe("signature verifiers under hostile input", () => {
         fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
         async ([body, tampered], id) => {
           tally++;
-          const headers = new Headers(await signStandardWebhook({ id, timestamp: new Date(), body, secret: SECRET }));
+          const headers = new Headers(
+            await signStandardWebhook({ id, timestamp: new Date(), body, secret: SECRET }),
+          );
           expect(await verifyStandardWebhook({ headers, body, secret: SECRET })).toMatchObject({ id });
-          expect(await outcome(() => verifyStandardWebhook({ headers, body: tampered, secret: SECRET }), [SignatureError]))
+          expect(
+            await outcome(() => verifyStandardWebhook({ headers, body: tampered, secret: SECRET }), [
+              SignatureError,
+            ]),
+          )
             .toBe("SignatureError");
         },
       ),
@@ -109,7 +120,9 @@ describe("signature verifiers under hostile input", () => {
       fc.asyncProperty(headerText, headerText, headerText, bodyBytes, async (id, ts, sig, body) => {
         tally++;
         const headers = new Headers({ "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": sig });
-        expect(await outcome(() => verifyStandardWebhook({ headers, body, secret: SECRET }), [SignatureError]))
+        expect(
+          await outcome(() => verifyStandardWebhook({ headers, body, secret: SECRET }), [SignatureError]),
+        )
           .toBe("SignatureError");
       }),
       { numRuns: RUNS },
@@ -118,15 +131,27 @@ describe("signature verifiers under hostile input", () => {
 
   it("Whop legacy: a valid x-whop-signature verifies; tampered bodies and arbitrary headers are 401s", async () => {
     await fc.assert(
-      fc.asyncProperty(bodyBytes.chain((b) => fc.tuple(fc.constant(b), tamper(b))), headerText, async ([body, tampered], junk) => {
-        tally++;
-        const header = await signWhopLegacySignature({ body, secret: SECRET, timestamp: new Date() });
-        await verifyWhopLegacySignature({ header, body, secret: SECRET });
-        expect(await outcome(() => verifyWhopLegacySignature({ header, body: tampered, secret: SECRET }), [SignatureError]))
-          .toBe("SignatureError");
-        expect(await outcome(() => verifyWhopLegacySignature({ header: junk, body, secret: SECRET }), [SignatureError]))
-          .toBe("SignatureError");
-      }),
+      fc.asyncProperty(
+        bodyBytes.chain((b) => fc.tuple(fc.constant(b), tamper(b))),
+        headerText,
+        async ([body, tampered], junk) => {
+          tally++;
+          const header = await signWhopLegacySignature({ body, secret: SECRET, timestamp: new Date() });
+          await verifyWhopLegacySignature({ header, body, secret: SECRET });
+          expect(
+            await outcome(() => verifyWhopLegacySignature({ header, body: tampered, secret: SECRET }), [
+              SignatureError,
+            ]),
+          )
+            .toBe("SignatureError");
+          expect(
+            await outcome(() => verifyWhopLegacySignature({ header: junk, body, secret: SECRET }), [
+              SignatureError,
+            ]),
+          )
+            .toBe("SignatureError");
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -141,11 +166,21 @@ describe("signature verifiers under hostile input", () => {
         async ([body, tampered], rsa, junk) => {
           tally++;
           const headers = await signer.headers(body, rsa ? { rsa: true } : { ed25519: true });
-          expect(await verifyGhlSignature({ headers, body, keys: signer.keys })).toBe(rsa ? "rsa" : "ed25519");
-          expect(await outcome(() => verifyGhlSignature({ headers, body: tampered, keys: signer.keys }), [SignatureError]))
+          expect(await verifyGhlSignature({ headers, body, keys: signer.keys })).toBe(
+            rsa ? "rsa" : "ed25519",
+          );
+          expect(
+            await outcome(() => verifyGhlSignature({ headers, body: tampered, keys: signer.keys }), [
+              SignatureError,
+            ]),
+          )
             .toBe("SignatureError");
           const forged = new Headers({ [rsa ? "X-WH-Signature" : "X-GHL-Signature"]: junk });
-          expect(await outcome(() => verifyGhlSignature({ headers: forged, body, keys: signer.keys }), [SignatureError]))
+          expect(
+            await outcome(() => verifyGhlSignature({ headers: forged, body, keys: signer.keys }), [
+              SignatureError,
+            ]),
+          )
             .toBe("SignatureError");
         },
       ),
@@ -155,16 +190,26 @@ describe("signature verifiers under hostile input", () => {
 
   it("workflow secret: passes only the exact secret; look-alikes, prefixes and any other text are 401s", async () => {
     const expected = "wf_s3cret_Ω_value";
-    const lookalikes = ["wf_s3cret_Ω_valuе", "wf_s3cret_Ω_value ", "WF_S3CRET_Ω_VALUE", "wf_s3cret_Ω_valu", "wf_s3cret_\u2126_value"];
+    const lookalikes = [
+      "wf_s3cret_Ω_valuе",
+      "wf_s3cret_Ω_value ",
+      "WF_S3CRET_Ω_VALUE",
+      "wf_s3cret_Ω_valu",
+      "wf_s3cret_\u2126_value",
+    ];
     for (const provided of lookalikes) {
-      expect(await outcome(() => verifyWorkflowSecret({ provided, expected }), [SignatureError])).toBe("SignatureError");
+      expect(await outcome(() => verifyWorkflowSecret({ provided, expected }), [SignatureError])).toBe(
+        "SignatureError",
+      );
     }
     await fc.assert(
       fc.asyncProperty(anyText, anyText, async (provided, other) => {
         tally++;
         expect(await outcome(() => verifyWorkflowSecret({ provided, expected: provided }), [SignatureError]))
           .toBe(provided === "" ? "SignatureError" : "ok");
-        const result = await outcome(() => verifyWorkflowSecret({ provided, expected: other }), [SignatureError]);
+        const result = await outcome(() => verifyWorkflowSecret({ provided, expected: other }), [
+          SignatureError,
+        ]);
         expect(result).toBe(provided === other && provided !== "" ? "ok" : "SignatureError");
       }),
       { numRuns: RUNS },
@@ -180,8 +225,12 @@ describe("payload parsers under hostile input", () => {
     const bodies = fc.oneof(
       anyText,
       fc.json({ maxDepth: 6 }),
-      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify({ ...whopFixture, data: { ...whopFixture.data, total: v } })),
-      fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify({ ...whopFixture, data: { ...whopFixture.data, user: v } })),
+      fc.jsonValue({ maxDepth: 4 }).map((v) =>
+        JSON.stringify({ ...whopFixture, data: { ...whopFixture.data, total: v } })
+      ),
+      fc.jsonValue({ maxDepth: 4 }).map((v) =>
+        JSON.stringify({ ...whopFixture, data: { ...whopFixture.data, user: v } })
+      ),
       fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify({ ...whopFixture, type: v })),
       fc.constantFrom(...corpus.map((c) => text(c.bytes))),
     );
@@ -214,7 +263,10 @@ describe("payload parsers under hostile input", () => {
 
   it("keeps SQL and spreadsheet-formula text in names verbatim in the record's raw object", () => {
     for (const name of strings.names) {
-      const body = JSON.stringify({ ...whopFixture, data: { ...whopFixture.data, user: { ...whopFixture.data.user, name } } });
+      const body = JSON.stringify({
+        ...whopFixture,
+        data: { ...whopFixture.data, user: { ...whopFixture.data.user, name } },
+      });
       const [record] = whopEventToRecords(parseWhopEvent(body)).records;
       expect((record.raw as { user: { name: string } }).user.name).toBe(name);
       expect(prepareRecord(record).raw).toContain(JSON.stringify(name));
@@ -234,7 +286,12 @@ describe("cell parsers under hostile input", () => {
     expect(parseMoney("-0")).toMatchObject({ ok: true, amount: "0" });
     fc.assert(
       fc.property(
-        fc.oneof(anyText, fc.double(), fc.integer(), fc.constantFrom(Number.NaN, Infinity, -Infinity, -0, 1e308, 5e-324)),
+        fc.oneof(
+          anyText,
+          fc.double(),
+          fc.integer(),
+          fc.constantFrom(Number.NaN, Infinity, -Infinity, -0, 1e308, 5e-324),
+        ),
         fc.constantFrom(".", ","),
         (cell, mark) => {
           tally++;
@@ -242,8 +299,7 @@ describe("cell parsers under hostile input", () => {
           if (result.ok) {
             expect(result.amount).toMatch(decimal);
             expect(result.amount).not.toMatch(negativeZero);
-          }
-          else expect(result.reason).not.toContain("\n");
+          } else expect(result.reason).not.toContain("\n");
         },
       ),
       { numRuns: RUNS * 3 },
@@ -266,7 +322,14 @@ describe("cell parsers under hostile input", () => {
     const urls = fc.oneof(
       anyText,
       fc.webUrl({ withQueryParameters: true, withFragments: true }),
-      fc.tuple(fc.constantFrom("https://docs.google.com/spreadsheets/d/", "sheets:", "https://docs.google.com/spreadsheets/d/e/"), anyText)
+      fc.tuple(
+        fc.constantFrom(
+          "https://docs.google.com/spreadsheets/d/",
+          "sheets:",
+          "https://docs.google.com/spreadsheets/d/e/",
+        ),
+        anyText,
+      )
         .map(([a, b]) => a + b),
     );
     await fc.assert(
@@ -304,10 +367,13 @@ describe("cell parsers under hostile input", () => {
   it("csvRows gives back SQL and formula text in cells exactly as written (quoted CSV)", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.oneof(fc.constantFrom(...strings.names), fc.string({ unit: "grapheme", maxLength: 20 })), {
-          minLength: 1,
-          maxLength: 6,
-        }),
+        fc.array(
+          fc.oneof(fc.constantFrom(...strings.names), fc.string({ unit: "grapheme", maxLength: 20 })),
+          {
+            minLength: 1,
+            maxLength: 6,
+          },
+        ),
         fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 4 }),
         async (cells, cuts) => {
           tally++;
@@ -315,7 +381,9 @@ describe("cell parsers under hostile input", () => {
           const headers = cells.map((_, i) => `h${i}`);
           const csv = `${headers.join(",")}\r\n${cells.map(quote).join(",")}\r\n`;
           const rows = [];
-          for await (const chunk of csvRows(streamOf(new TextEncoder().encode(csv), cuts))) rows.push(...chunk.rows);
+          for await (const chunk of csvRows(streamOf(new TextEncoder().encode(csv), cuts))) {
+            rows.push(...chunk.rows);
+          }
           // A row whose every cell is blank is skipped by design (csv-stream.ts); any other comes back exactly.
           const blank = cells.every((c) => c.trim() === "");
           expect(rows).toEqual(blank ? [] : [Object.fromEntries(headers.map((h, i) => [h, cells[i]]))]);
@@ -373,7 +441,11 @@ describe("request bodies and records under hostile input", () => {
     for (const { sent, stored } of strings.emails) expect(normaliseEmail(sent), sent).toBe(stored);
     fc.assert(
       fc.property(
-        fc.oneof(anyText, fc.emailAddress(), fc.tuple(fc.emailAddress(), anyText).map(([e, s]) => e.replace("@", `+${s}@`))),
+        fc.oneof(
+          anyText,
+          fc.emailAddress(),
+          fc.tuple(fc.emailAddress(), anyText).map(([e, s]) => e.replace("@", `+${s}@`)),
+        ),
         (email) => {
           tally++;
           const normal = normaliseEmail(email);
@@ -415,7 +487,9 @@ describe("request bodies and records under hostile input", () => {
 
   it("prints how many generated cases ran", () => {
     expect(tally).toBeGreaterThan(RUNS * 10);
-    console.log(`[reliability] hostile input: ${tally} generated cases and ${corpus.length} corpus bodies through every parser and verifier, 0 crashes`);
+    console.log(
+      `[reliability] hostile input: ${tally} generated cases and ${corpus.length} corpus bodies through every parser and verifier, 0 crashes`,
+    );
   });
 });
 

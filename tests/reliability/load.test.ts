@@ -9,7 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type DenoServer, startDenoServer } from "../helpers/deno-server.ts";
-import { createGhlTestSigner, type GhlTestSigner } from "../../shared/sources/ghl/ghl-signature.test-helpers.ts";
+import {
+  createGhlTestSigner,
+  type GhlTestSigner,
+} from "../../shared/sources/ghl/ghl-signature.test-helpers.ts";
 import { makeTraffic, post, sendAll } from "../helpers/webhook-traffic.ts";
 import { checkTrafficLanded } from "../helpers/traffic-check.ts";
 
@@ -55,13 +58,15 @@ describe("webhooks under load", () => {
       const statuses = answers.map((a) => JSON.parse(a.body).status as string);
       const duplicates = statuses.filter((s) => s === "duplicate").length;
       expect(duplicates).toBe(traffic.duplicates);
-      expect(statuses.filter((s) => s !== "duplicate" && s !== "processed")).toEqual([]);
+      expect(statuses.filter((s) => s !== "duplicate" && s !== "stored")).toEqual([]);
 
       const landed = await checkTrafficLanded(t.kysely, traffic.unique);
       expect(server.process.exitCode).toBeNull();
       console.log(
         `[reliability] load (${embedded ? "PGlite" : "server"}): sent ${TOTAL} from ${SENDERS} senders in ` +
-          `${seconds.toFixed(1)} s (${Math.round(TOTAL / seconds)}/s), accepted ${answers.length - refused.length}, ` +
+          `${seconds.toFixed(1)} s (${Math.round(TOTAL / seconds)}/s), accepted ${
+            answers.length - refused.length
+          }, ` +
           `duplicates absorbed ${duplicates}, stored ${landed.stored}, records ${landed.rows}, ` +
           `people ${landed.people}, lost ${landed.lost}`,
       );

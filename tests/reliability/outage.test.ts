@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type DenoServer, startDenoServer } from "../helpers/deno-server.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
-import { createGhlTestSigner, type GhlTestSigner } from "../../shared/sources/ghl/ghl-signature.test-helpers.ts";
+import {
+  createGhlTestSigner,
+  type GhlTestSigner,
+} from "../../shared/sources/ghl/ghl-signature.test-helpers.ts";
 import { makeTraffic, post, sendAll, type TrafficDelivery } from "../helpers/webhook-traffic.ts";
 import { checkTrafficLanded } from "../helpers/traffic-check.ts";
 
@@ -45,7 +48,9 @@ beforeAll(async () => {
   });
 }, 60_000);
 afterAll(async () => {
-  if (server && server.process.exitCode !== null) console.error(`server exited: ${server.output().slice(-4000)}`);
+  if (server && server.process.exitCode !== null) {
+    console.error(`server exited: ${server.output().slice(-4000)}`);
+  }
   await server?.stop();
   await proxy?.close();
   await t?.close();
@@ -103,69 +108,98 @@ function noStackTraces(text: string) {
 }
 
 describe("a database outage under the running server", () => {
-  it("answers 503 (Whop) and 429 (HighLevel) while Postgres is unreachable, and lands every retry once it is back", async () => {
-    const traffic = makeTraffic({ total: 80, duplicateShare: 0, whopSecret: SECRET, ghl: signer, seed: 11, prefix: "outA" });
-    firstTraffic = traffic.unique;
-    const before = traffic.unique.slice(0, 40);
-    const during = traffic.unique.slice(40);
+  it(
+    "answers 503 (Whop) and 429 (HighLevel) while Postgres is unreachable, and lands every retry once it is back",
+    async () => {
+      const traffic = makeTraffic({
+        total: 80,
+        duplicateShare: 0,
+        whopSecret: SECRET,
+        ghl: signer,
+        seed: 11,
+        prefix: "outA",
+      });
+      firstTraffic = traffic.unique;
+      const before = traffic.unique.slice(0, 40);
+      const during = traffic.unique.slice(40);
 
-    // Healthy: the first deliveries land.
-    for (const answer of await sendAll(before, 8, (d) => post(server.base, d))) expect(answer.status).toBe(200);
-    figures.sent += before.length;
-    // The server's own backends are visible by name (so the leak check below counts them).
-    if (t.server) expect(await serverBackends()).toBeGreaterThan(0);
+      // Healthy: the first deliveries land.
+      for (const answer of await sendAll(before, 8, (d) => post(server.base, d))) {
+        expect(answer.status).toBe(200);
+      }
+      figures.sent += before.length;
+      // The server's own backends are visible by name (so the leak check below counts them).
+      if (t.server) expect(await serverBackends()).toBeGreaterThan(0);
 
-    await proxy.refuse();
-    figures.outages++;
-    const answers = await sendAll(during, 16, (d) => post(server.base, d));
-    figures.sent += during.length;
-    figures.refusedDuringOutage += answers.length;
-    const wrong = answers.flatMap((a, i) => (a.status === retryStatus(during[i]) ? [] : [`${a.status} ${a.body}`]));
-    expect(wrong).toEqual([]);
-    for (const a of answers) {
-      expect(JSON.parse(a.body)).toEqual({ error: "unavailable", reason: "the database cannot take deliveries now; retry" });
-    }
-    // The server still serves: a request that needs no database answers as usual.
-    expect((await fetch(`${server.base}/whop-webhook`, { method: "POST", body: "{}" })).status).toBe(401);
-    expect(server.process.exitCode).toBeNull();
-
-    await proxy.restore();
-    // Providers retry what was refused (and, now and then, what was already accepted).
-    await sendAll([...during, ...before.slice(0, 10)], 16, (d) => deliverWithRetries(d));
-
-    const landed = await checkTrafficLanded(t.kysely, traffic.unique);
-    expect(landed.lost).toBe(0);
-    expectBoundedConnections();
-    if (t.server) expect(await settle(async () => (await serverBackends()) <= LIMIT)).toBe(true);
-    noStackTraces(server.output());
-  }, 120_000);
-
-  it("survives the database vanishing in the middle of a burst: every delivery lands once after retries", async () => {
-    const traffic = makeTraffic({ total: 200, duplicateShare: 0.1, whopSecret: SECRET, ghl: signer, seed: 12, prefix: "outB" });
-    // Cut the connection a moment into the burst, and give it back a moment later.
-    const outage = (async () => {
-      await new Promise((r) => setTimeout(r, 150));
       await proxy.refuse();
       figures.outages++;
-      await new Promise((r) => setTimeout(r, 700));
+      const answers = await sendAll(during, 16, (d) => post(server.base, d));
+      figures.sent += during.length;
+      figures.refusedDuringOutage += answers.length;
+      const wrong = answers.flatMap((
+        a,
+        i,
+      ) => (a.status === retryStatus(during[i]) ? [] : [`${a.status} ${a.body}`]));
+      expect(wrong).toEqual([]);
+      for (const a of answers) {
+        expect(JSON.parse(a.body)).toEqual({
+          error: "unavailable",
+          reason: "the database cannot take deliveries now; retry",
+        });
+      }
+      // The server still serves: a request that needs no database answers as usual.
+      expect((await fetch(`${server.base}/whop-webhook`, { method: "POST", body: "{}" })).status).toBe(401);
+      expect(server.process.exitCode).toBeNull();
+
       await proxy.restore();
-    })();
-    const answers = await sendAll(traffic.deliveries, 32, (d) => deliverWithRetries(d));
-    await outage;
-    expect(answers.every((a) => a.status === 200)).toBe(true);
-    expect(server.process.exitCode).toBeNull();
+      // Providers retry what was refused (and, now and then, what was already accepted).
+      await sendAll([...during, ...before.slice(0, 10)], 16, (d) => deliverWithRetries(d));
 
-    const landed = await checkTrafficLanded(t.kysely, [...firstTraffic, ...traffic.unique]);
-    expect(landed.lost).toBe(0);
-    expectBoundedConnections();
-    if (t.server) expect(await settle(async () => (await serverBackends()) <= LIMIT)).toBe(true);
-    noStackTraces(server.output());
-    console.log(
-      `[reliability] outage (${t.server ? "server" : "PGlite"}): ${figures.outages} outages survived, ` +
-        `${figures.sent} requests sent, ${figures.refusedDuringOutage} refused while down ` +
-        `(503 Whop / 429 HighLevel), ${figures.retried} retried, ${figures.noAnswer} connections closed unanswered ` +
-        `and retried, lost ${landed.lost}`,
-    );
-  }, 120_000);
+      const landed = await checkTrafficLanded(t.kysely, traffic.unique);
+      expect(landed.lost).toBe(0);
+      expectBoundedConnections();
+      if (t.server) expect(await settle(async () => (await serverBackends()) <= LIMIT)).toBe(true);
+      noStackTraces(server.output());
+    },
+    120_000,
+  );
+
+  it(
+    "survives the database vanishing in the middle of a burst: every delivery lands once after retries",
+    async () => {
+      const traffic = makeTraffic({
+        total: 200,
+        duplicateShare: 0.1,
+        whopSecret: SECRET,
+        ghl: signer,
+        seed: 12,
+        prefix: "outB",
+      });
+      // Cut the connection a moment into the burst, and give it back a moment later.
+      const outage = (async () => {
+        await new Promise((r) => setTimeout(r, 150));
+        await proxy.refuse();
+        figures.outages++;
+        await new Promise((r) => setTimeout(r, 700));
+        await proxy.restore();
+      })();
+      const answers = await sendAll(traffic.deliveries, 32, (d) => deliverWithRetries(d));
+      await outage;
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(server.process.exitCode).toBeNull();
+
+      const landed = await checkTrafficLanded(t.kysely, [...firstTraffic, ...traffic.unique]);
+      expect(landed.lost).toBe(0);
+      expectBoundedConnections();
+      if (t.server) expect(await settle(async () => (await serverBackends()) <= LIMIT)).toBe(true);
+      noStackTraces(server.output());
+      console.log(
+        `[reliability] outage (${t.server ? "server" : "PGlite"}): ${figures.outages} outages survived, ` +
+          `${figures.sent} requests sent, ${figures.refusedDuringOutage} refused while down ` +
+          `(503 Whop / 429 HighLevel), ${figures.retried} retried, ${figures.noAnswer} connections closed unanswered ` +
+          `and retried, lost ${landed.lost}`,
+      );
+    },
+    120_000,
+  );
 });
-

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "kysely";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type CsvServer, startCsvServer, toCsv } from "../helpers/csv-server.ts";
-import { startWhopApiDouble, type WhopApiDouble, whopMembershipObject, whopPaymentObject } from "../helpers/whop-api-double.ts";
+import {
+  startWhopApiDouble,
+  type WhopApiDouble,
+  whopMembershipObject,
+  whopPaymentObject,
+} from "../helpers/whop-api-double.ts";
 import { type GhlApiDouble, makeContacts, startGhlApiDouble } from "../helpers/ghl-api-double.ts";
 import { pullSheets } from "../../shared/sources/sheets/pull-due.ts";
 import { saveSheetSource } from "../../shared/sources/sheets/sheet-sources.ts";
@@ -37,7 +42,9 @@ beforeAll(async () => {
   ]);
 }, 60_000);
 afterAll(async () => {
-  console.log(`[reliability] partial reads: ${cases} failed or empty upstream reads, 0 rows soft-deleted by any of them`);
+  console.log(
+    `[reliability] partial reads: ${cases} failed or empty upstream reads, 0 rows soft-deleted by any of them`,
+  );
   await Promise.all([csv?.close(), whop?.stop(), ghl?.close()]);
   await t?.close();
 });
@@ -50,13 +57,21 @@ const deletedAny = async () =>
   (await sql<{ n: number }>`
     select ((select count(*) from sheet_data where deleted_at is not null)
          + (select count(*) from whop_data where deleted_at is not null)
-         + (select count(*) from ghl_data where deleted_at is not null))::int as n`.execute(t.kysely)).rows[0].n;
+         + (select count(*) from ghl_data where deleted_at is not null))::int as n`.execute(t.kysely)).rows[0]
+    .n;
 
 describe("sheets: a read that is not the whole sheet deletes nothing", () => {
   const HEADER = ["Date", "Name", "Email", "Amount"];
-  const rows = Array.from({ length: 12 }, (_, i) => [`2024-03-${i + 1}`, `P ${i}`, `p${i}@example.com`, `$${i + 1}.00`]);
+  const rows = Array.from(
+    { length: 12 },
+    (_, i) => [`2024-03-${i + 1}`, `P ${i}`, `p${i}@example.com`, `$${i + 1}.00`],
+  );
   const pull = async () =>
-    (await pullSheets(t.kysely, { kinds: [sheetKind, electiveKind], source: "partial", csv: { timeoutMs: 400, sleep: () => Promise.resolve() } }))[0];
+    (await pullSheets(t.kysely, {
+      kinds: [sheetKind, electiveKind],
+      source: "partial",
+      csv: { timeoutMs: 400, sleep: () => Promise.resolve() },
+    }))[0];
 
   it("keeps every row through an empty body, an HTML sign-in page, a body cut short, and a sheet emptied to its header", async () => {
     await saveSheetSource(t.kysely, { name: "partial", url: csv.exportUrl("partial") });
@@ -68,7 +83,10 @@ describe("sheets: a read that is not the whole sheet deletes nothing", () => {
       ["empty body", { kind: "empty" }, "FAILED"],
       ["HTML sign-in page", { kind: "login" }, "FAILED"],
       ["HTML served as CSV", { kind: "login", contentType: "text/csv" }, "FAILED"],
-      ["a body that stops mid-way", { kind: "stall-body", head: `${HEADER.join(",")}\r\n2024-03-01,P 0,p0@example.com,$1.00\r\n` }, "FAILED"],
+      ["a body that stops mid-way", {
+        kind: "stall-body",
+        head: `${HEADER.join(",")}\r\n2024-03-01,P 0,p0@example.com,$1.00\r\n`,
+      }, "FAILED"],
       ["a 500", { kind: "status", status: 500 }, "FAILED"],
       // A sheet emptied to its header is refused as a read before the safety valve is even needed.
       ["the header row alone", { kind: "csv", csv: toCsv([HEADER]) }, "FAILED"],
@@ -82,15 +100,27 @@ describe("sheets: a read that is not the whole sheet deletes nothing", () => {
       expect(await live("sheet_data"), what).toBe(12);
     }
     expect(await deletedAny()).toBe(0);
-    const logs = await t.kysely.selectFrom("sync_logs").select(["status", "error_message"]).where("source", "=", "SHEET")
+    const logs = await t.kysely.selectFrom("sync_logs").select(["status", "error_message"]).where(
+      "source",
+      "=",
+      "SHEET",
+    )
       .orderBy("started_at").execute();
     for (const log of logs.slice(1)) expect(log.error_message, JSON.stringify(log)).toBeTruthy();
   });
 });
 
 describe("backfills: a failure mid-pagination deletes nothing", () => {
-  const whopApi = () => new WhopApi({ apiKey: WHOP_KEY, baseUrl: whop.base, companyId: "biz_partial", ...noWait });
-  const ghlApi = () => new GhlApi({ token: GHL_TOKEN, baseUrl: ghl.url, ...noWait, now: () => Date.now(), sleep: () => Promise.resolve() });
+  const whopApi = () =>
+    new WhopApi({ apiKey: WHOP_KEY, baseUrl: whop.base, companyId: "biz_partial", ...noWait });
+  const ghlApi = () =>
+    new GhlApi({
+      token: GHL_TOKEN,
+      baseUrl: ghl.url,
+      ...noWait,
+      now: () => Date.now(),
+      sleep: () => Promise.resolve(),
+    });
 
   it("Whop: a full backfill whose second page keeps failing, or whose lists come back empty, keeps every row", async () => {
     whop.objects.payments = Array.from({ length: 9 }, (_, i) => whopPaymentObject(i + 1));
@@ -118,13 +148,16 @@ describe("backfills: a failure mid-pagination deletes nothing", () => {
   });
 
   it("HighLevel: a full backfill failing after its first page, or listing no contacts, keeps every contact", async () => {
-    expect((await runGhlBackfillSlice(t.kysely, { locationId: LOCATION, api: ghlApi(), full: true })).status).toBe("done");
+    expect((await runGhlBackfillSlice(t.kysely, { locationId: LOCATION, api: ghlApi(), full: true })).status)
+      .toBe("done");
     expect(await live("ghl_data")).toBe(120);
 
     cases++;
     ghl.contacts.splice(20);
     ghl.failAfter(1, 500, 10);
-    await expect(runGhlBackfillSlice(t.kysely, { locationId: LOCATION, api: ghlApi(), full: true, pageSize: 10 }))
+    await expect(
+      runGhlBackfillSlice(t.kysely, { locationId: LOCATION, api: ghlApi(), full: true, pageSize: 10 }),
+    )
       .rejects.toThrow(/500/);
     expect(await live("ghl_data")).toBe(120);
 

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { untilProcessed } from "../helpers/outcome.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type DenoServer, startDenoServer } from "../helpers/deno-server.ts";
 import { startWhopApiDouble, type WhopApiDouble, whopPaymentObject } from "../helpers/whop-api-double.ts";
@@ -38,7 +39,11 @@ beforeAll(async () => {
     openTestDatabase(),
     // The doubles expect other credentials than the ones configured: every backfill is refused.
     startWhopApiDouble({ apiKey: "whop_key_the_server_does_not_have" }),
-    startGhlApiDouble({ token: "pit-the-server-does-not-have", locationId: "locSecrets", contacts: makeContacts(5, "locSecrets") }),
+    startGhlApiDouble({
+      token: "pit-the-server-does-not-have",
+      locationId: "locSecrets",
+      contacts: makeContacts(5, "locSecrets"),
+    }),
     startCsvServer(),
   ]);
   whop.objects.payments = [whopPaymentObject(1)];
@@ -71,6 +76,10 @@ describe("secrets never leak, errors carry no stack trace", () => {
     await provoke();
   }, 60_000);
 });
+const statusOf = async (eventId: string) =>
+  (await t.kysely.selectFrom("webhook_events").select("status").where("event_id", "=", eventId)
+    .executeTakeFirstOrThrow()).status;
+
 /** Provokes the failures, then searches every place a secret could leak to. */
 async function provoke() {
   {
@@ -80,46 +89,100 @@ async function provoke() {
       ...(await signStandardWebhook({ id, timestamp: new Date(), body, secret })),
     });
     expect((await call("whop unsigned", "whop-webhook", { body: payment })).status).toBe(401);
-    expect((await call("whop wrong secret", "whop-webhook", { body: payment, headers: await signed(payment, "ws_wrong") })).status)
+    expect(
+      (await call("whop wrong secret", "whop-webhook", {
+        body: payment,
+        headers: await signed(payment, "ws_wrong"),
+      })).status,
+    )
       .toBe(401);
-    expect((await call("whop tampered", "whop-webhook", {
-      body: payment.replace("49", "50"),
-      headers: await signed(payment, SECRETS.WHOP_WEBHOOK_SECRET),
-    })).status).toBe(401);
+    expect(
+      (await call("whop tampered", "whop-webhook", {
+        body: payment.replace("49", "50"),
+        headers: await signed(payment, SECRETS.WHOP_WEBHOOK_SECRET),
+      })).status,
+    ).toBe(401);
     const broken = JSON.stringify({ type: "payment.succeeded", id: "msg_broken", data: { total: "lots" } });
-    const failed = await call("whop failing payload", "whop-webhook", { body: broken, headers: await signed(broken, SECRETS.WHOP_WEBHOOK_SECRET) });
-    expect(JSON.parse(failed.body)).toMatchObject({ status: "failed" });
-    const ok = await call("whop good", "whop-webhook", { body: payment, headers: await signed(payment, SECRETS.WHOP_WEBHOOK_SECRET) });
-    expect(JSON.parse(ok.body)).toMatchObject({ status: "processed" });
+    const failed = await call("whop failing payload", "whop-webhook", {
+      body: broken,
+      headers: await signed(broken, SECRETS.WHOP_WEBHOOK_SECRET),
+    });
+    expect(JSON.parse(failed.body)).toMatchObject({ status: "stored" });
+    const ok = await call("whop good", "whop-webhook", {
+      body: payment,
+      headers: await signed(payment, SECRETS.WHOP_WEBHOOK_SECRET),
+    });
+    expect(JSON.parse(ok.body)).toMatchObject({ status: "stored" });
+    await untilProcessed(t.kysely); // processing, and its failures, come after the answers
+    expect(await statusOf(JSON.parse(failed.body).id)).toBe("failed");
+    expect(await statusOf(JSON.parse(ok.body).id)).toBe("processed");
 
     const workflow = readFileSync("tests/fixtures/ghl/workflow.json", "utf8");
-    expect((await call("ghl wrong workflow secret", "ghl-webhook", { body: workflow, headers: { "x-webhook-secret": `${SECRETS.GHL_WORKFLOW_SECRET}x` } })).status)
+    expect(
+      (await call("ghl wrong workflow secret", "ghl-webhook", {
+        body: workflow,
+        headers: { "x-webhook-secret": `${SECRETS.GHL_WORKFLOW_SECRET}x` },
+      })).status,
+    )
       .toBe(401);
-    expect((await call("ghl workflow secret in query, wrong", "ghl-webhook", { body: workflow, path: "?secret=nope" })).status).toBe(401);
-    expect((await call("ghl bad signature", "ghl-webhook", { body: workflow, headers: { "X-GHL-Signature": "AAAA" } })).status).toBe(401);
+    expect(
+      (await call("ghl workflow secret in query, wrong", "ghl-webhook", {
+        body: workflow,
+        path: "?secret=nope",
+      })).status,
+    ).toBe(401);
+    expect(
+      (await call("ghl bad signature", "ghl-webhook", {
+        body: workflow,
+        headers: { "X-GHL-Signature": "AAAA" },
+      })).status,
+    ).toBe(401);
     const bad = JSON.stringify({ contact_id: "c1", email: "x@example.com" }); // no location: fails processing
-    const ghlFailed = await call("ghl failing payload", "ghl-webhook", { body: bad, headers: { "x-webhook-secret": SECRETS.GHL_WORKFLOW_SECRET } });
-    expect(JSON.parse(ghlFailed.body)).toMatchObject({ status: "failed" });
+    const ghlFailed = await call("ghl failing payload", "ghl-webhook", {
+      body: bad,
+      headers: { "x-webhook-secret": SECRETS.GHL_WORKFLOW_SECRET },
+    });
+    expect(JSON.parse(ghlFailed.body)).toMatchObject({ status: "stored" });
+    await untilProcessed(t.kysely);
+    expect(await statusOf(JSON.parse(ghlFailed.body).id)).toBe("failed");
 
     const cron = { authorization: `Bearer ${SECRETS.CRON_SECRET}`, "content-type": "application/json" };
     for (const fn of ["whop-backfill", "ghl-backfill", "sheets-pull"]) {
       expect((await call(`${fn} without bearer`, fn, { body: "{}" })).status).toBe(401);
-      expect((await call(`${fn} wrong bearer`, fn, { body: "{}", headers: { authorization: "Bearer nope" } })).status).toBe(401);
+      expect(
+        (await call(`${fn} wrong bearer`, fn, { body: "{}", headers: { authorization: "Bearer nope" } }))
+          .status,
+      ).toBe(401);
     }
-    expect((await call("whop backfill refused upstream", "whop-backfill", { body: JSON.stringify({ full: true }), headers: cron })).status)
+    expect(
+      (await call("whop backfill refused upstream", "whop-backfill", {
+        body: JSON.stringify({ full: true }),
+        headers: cron,
+      })).status,
+    )
       .toBeGreaterThanOrEqual(400);
-    expect((await call("ghl backfill refused upstream", "ghl-backfill", { body: JSON.stringify({ full: true }), headers: cron })).status)
+    expect(
+      (await call("ghl backfill refused upstream", "ghl-backfill", {
+        body: JSON.stringify({ full: true }),
+        headers: cron,
+      })).status,
+    )
       .toBeGreaterThanOrEqual(400);
     csv.set("locked", { kind: "login" });
     await saveSheetSource(t.kysely, { name: "locked", url: csv.exportUrl("locked") });
-    const sheet = await call("sheet answering a sign-in page", "sheets-pull", { body: JSON.stringify({ source: "locked" }), headers: cron });
+    const sheet = await call("sheet answering a sign-in page", "sheets-pull", {
+      body: JSON.stringify({ source: "locked" }),
+      headers: cron,
+    });
     expect(sheet.body).toMatch(/FAILED/);
 
     // The operator's record of all this: failures are there, secrets are not.
-    const stored = JSON.stringify(await t.sql`
+    const stored = JSON.stringify(
+      await t.sql`
       select (select json_agg(json_build_object('error', error, 'event_id', event_id)) from webhook_events) as events,
              (select json_agg(json_build_object('m', error_message, 'e', errors)) from sync_logs) as logs,
-             (select json_agg(state) from sync_checkpoints) as checkpoints`);
+             (select json_agg(state) from sync_checkpoints) as checkpoints`,
+    );
     expect(stored).toMatch(/failed|FAILED|refused|401|not/i);
     await new Promise((r) => setTimeout(r, 200)); // let the server flush its logs
     const places = { "server output": server.output(), answers: JSON.stringify(answers), database: stored };
@@ -143,7 +206,9 @@ async function provoke() {
     expect(server.process.exitCode).toBeNull();
     console.log(
       `[reliability] secrets: ${answers.length} requests (${errors.length} refused or failed), ` +
-        `${Object.keys(SECRETS).length + 1} secret values searched in server output, answers, webhook_events, ` +
+        `${
+          Object.keys(SECRETS).length + 1
+        } secret values searched in server output, answers, webhook_events, ` +
         `sync_logs and sync_checkpoints: 0 found; 0 stack traces`,
     );
   }

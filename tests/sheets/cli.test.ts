@@ -32,7 +32,8 @@ function cli(...args: string[]): Promise<{ code: number; out: string; err: strin
       process.execPath,
       [require.resolve("deno/bin.cjs"), "run", "-A", "shared/cli/main.ts", ...args],
       { env: { ...process.env, DATABASE_URL: t.url, DENO_NO_UPDATE_CHECK: "1" }, timeout: 30_000 },
-      (error, out, err) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out, err }),
+      (error, out, err) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out, err }),
     );
   });
 }
@@ -73,18 +74,25 @@ describe("the sheet commands", () => {
   });
 
   it("sheets:pull prints the columns it detected and the outcome, and exits 1 with the reason when a pull fails", async () => {
-    csv.set("cli", { kind: "csv", csv: toCsv([["Date", "Name", "Email", "Amount"], ["3/4/2024", "Ann", "ann@example.com", "$5"]]) });
+    csv.set("cli", {
+      kind: "csv",
+      csv: toCsv([["Date", "Name", "Email", "Amount"], ["3/4/2024", "Ann", "ann@example.com", "$5"]]),
+    });
     csv.set("gone", { kind: "status", status: 404 });
     await cli("sheets:add", "--name", "cli", "--url", csv.exportUrl("cli"));
     const ok = await cli("sheets:pull", "--source", "cli");
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/cli: columns: email ← 'Email', name ← 'Name', amount ← 'Amount', date ← 'Date'/);
-    expect(ok.out).toMatch(/cli: SUCCESS: 1 created, 0 updated, 0 unchanged, 0 deleted, 0 failed \(sync_logs [0-9a-f-]{36}\)/);
+    expect(ok.out).toMatch(
+      /cli: SUCCESS: 1 created, 0 updated, 0 unchanged, 0 deleted, 0 failed \(sync_logs [0-9a-f-]{36}\)/,
+    );
 
     await cli("sheets:add", "--name", "gone", "--url", csv.exportUrl("gone"));
     const failed = await cli("sheets:pull", "--source", "gone");
     expect(failed.code).toBe(1);
-    expect(failed.err.trim()).toBe("sheets:pull: 1 of 1 source(s) not pulled: gone (the CSV URL was not found (404))");
+    expect(failed.err.trim()).toBe(
+      "sheets:pull: 1 of 1 source(s) not pulled: gone (the CSV URL was not found (404))",
+    );
     const unknown = await cli("sheets:pull", "--source", "nope");
     expect(unknown.err.trim()).toMatch(/^sheets:pull: there is no sheet source named 'nope'/);
   });
@@ -92,25 +100,43 @@ describe("the sheet commands", () => {
   it("elective:import reads the file as a stream, changes nothing the second time, and refuses an export without its revenue columns", async () => {
     const dir = mkdtempSync(join(tmpdir(), "elective-"));
     const file = join(dir, "orders.csv");
-    writeFileSync(file, toCsv([
-      ["Purchase Date", "Customer Name", "Email", "Checkout", "Currency", "Order Total", "Status"],
-      ["2024-03-04 15:22:10", "Ann Lee", "ann@example.com", "Coaching", "USD", "$1,799.99", "Approved"],
-      ["2024-03-05 09:01:44", "Bob Smith", "bob@example.com", "Coaching", "USD", "$997.00", "Pending Payment"],
-    ]));
+    writeFileSync(
+      file,
+      toCsv([
+        ["Purchase Date", "Customer Name", "Email", "Checkout", "Currency", "Order Total", "Status"],
+        ["2024-03-04 15:22:10", "Ann Lee", "ann@example.com", "Coaching", "USD", "$1,799.99", "Approved"],
+        [
+          "2024-03-05 09:01:44",
+          "Bob Smith",
+          "bob@example.com",
+          "Coaching",
+          "USD",
+          "$997.00",
+          "Pending Payment",
+        ],
+      ]),
+    );
     const first = await cli("elective:import", file);
     expect(first.code).toBe(0);
-    expect(first.out).toMatch(/SUCCESS: 2 orders: 2 created, 0 updated, 0 unchanged, 0 deleted, 0 failed \(scope elective:orders/);
+    expect(first.out).toMatch(
+      /SUCCESS: 2 orders: 2 created, 0 updated, 0 unchanged, 0 deleted, 0 failed \(scope elective:orders/,
+    );
     expect(first.out).toMatch(/nothing was soft-deleted \(an import is partial unless --full\)/);
     const again = await cli("elective:import", file);
     expect(again.out).toMatch(/2 orders: 0 created, 0 updated, 2 unchanged/);
 
     const bad = join(dir, "bad.csv");
-    writeFileSync(bad, toCsv([["Purchase Date", "Customer Name", "Email"], ["2024-03-04", "Ann", "ann@example.com"]]));
+    writeFileSync(
+      bad,
+      toCsv([["Purchase Date", "Customer Name", "Email"], ["2024-03-04", "Ann", "ann@example.com"]]),
+    );
     const refused = await cli("elective:import", bad);
     expect(refused.code).toBe(1);
     expect(refused.err.trim()).toMatch(
       /^elective:import: .*bad\.csv: the Elective export lacks 'Order Total', 'Status' \(headers: .*\); its revenue cannot be read \(sync_logs [0-9a-f-]{36}\)$/,
     );
-    expect((await cli("elective:import", join(dir, "missing.csv"))).err.trim()).toMatch(/cannot read .*missing\.csv: no such file/);
+    expect((await cli("elective:import", join(dir, "missing.csv"))).err.trim()).toMatch(
+      /cannot read .*missing\.csv: no such file/,
+    );
   });
 });

@@ -18,7 +18,12 @@ import { addSource, liveRows } from "./helpers.ts";
 const CRON_SECRET = "cron-secret-for-the-schedule-test";
 const JOB = `customer-sync-sheets-pull-test-${process.pid}`;
 const HEADER = ["Date", "Name", "Email", "Amount"];
-const SHEET = toCsv([HEADER, ["3/4/2024", "Ann", "ann@example.com", "$10.00"], ["3/5/2024", "Bob", "bob@example.com", "$20.50"]]);
+const SHEET = toCsv([HEADER, ["3/4/2024", "Ann", "ann@example.com", "$10.00"], [
+  "3/5/2024",
+  "Bob",
+  "bob@example.com",
+  "$20.50",
+]]);
 
 /** Why the pg_cron test cannot run here, or null when it can. */
 async function pgCronUnavailable(): Promise<string | null> {
@@ -26,9 +31,13 @@ async function pgCronUnavailable(): Promise<string | null> {
   if (!url) return "TEST_DATABASE_URL is not set (embedded PGlite has no pg_cron)";
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    const [{ libs }] = await admin<{ libs: string }[]>`select current_setting('shared_preload_libraries') as libs`;
+    const [{ libs }] = await admin<
+      { libs: string }[]
+    >`select current_setting('shared_preload_libraries') as libs`;
     if (!/\bpg_cron\b/.test(libs)) return "pg_cron is not in the server's shared_preload_libraries";
-    const [{ db }] = await admin<{ db: string | null }[]>`select current_setting('cron.database_name', true) as db`;
+    const [{ db }] = await admin<
+      { db: string | null }[]
+    >`select current_setting('cron.database_name', true) as db`;
     const cron = postgres(withDatabase(url, db ?? "postgres"), { max: 1, onnotice: () => {} });
     try {
       const [{ installed }] = await cron<{ installed: boolean }[]>`
@@ -132,8 +141,16 @@ describe("sheets-pull in the Deno runtime", () => {
       body: JSON.stringify({ source: "deno" }),
     });
     expect(res.status).toBe(200);
-    expect((await res.json()).sources).toMatchObject([{ source: "deno", status: "SUCCESS", created: 2, done: true }]);
-    expect((await liveRows(t.kysely, "sheet_data", s.url)).map((r) => r.amount).sort()).toEqual(["10.00", "20.50"]);
+    expect((await res.json()).sources).toMatchObject([{
+      source: "deno",
+      status: "SUCCESS",
+      created: 2,
+      done: true,
+    }]);
+    expect((await liveRows(t.kysely, "sheet_data", s.url)).map((r) => r.amount).sort()).toEqual([
+      "10.00",
+      "20.50",
+    ]);
   });
 });
 
@@ -217,43 +234,64 @@ describe.skipIf(noCurlWatch !== null)(
   },
 );
 
-describe.skipIf(noPgCron !== null)(`pg_cron on the real server${noPgCron ? ` (skipped: ${noPgCron})` : ""}`, () => {
-  it("schedules the pull, and the job's stored command pulls the due sheet through the function", async () => {
-    csv.set("cron", { kind: "csv", csv: SHEET });
-    const s = await addSource(t.kysely, { name: "cron", url: csv.exportUrl("cron"), schedule: "0 * * * *" });
-    const projectUrl = server.base.replace(/\/functions\/v1$/, "");
-    await t.sql`insert into customer_sync_settings (name, value)
+describe.skipIf(noPgCron !== null)(
+  `pg_cron on the real server${noPgCron ? ` (skipped: ${noPgCron})` : ""}`,
+  () => {
+    it(
+      "schedules the pull, and the job's stored command pulls the due sheet through the function",
+      async () => {
+        csv.set("cron", { kind: "csv", csv: SHEET });
+        const s = await addSource(t.kysely, {
+          name: "cron",
+          url: csv.exportUrl("cron"),
+          schedule: "0 * * * *",
+        });
+        const projectUrl = server.base.replace(/\/functions\/v1$/, "");
+        await t.sql`insert into customer_sync_settings (name, value)
                 values ('project_url', ${projectUrl}), ('cron_secret', ${CRON_SECRET})`;
-    const [{ command }] = await t.sql<{ command: string }[]>`select customer_sync_sheets_pull_command() as command`;
-    const database = new URL(t.url).pathname.slice(1);
+        const [{ command }] = await t.sql<
+          { command: string }[]
+        >`select customer_sync_sheets_pull_command() as command`;
+        const database = new URL(t.url).pathname.slice(1);
 
-    const [{ cronDb }] = await t.sql<{ cronDb: string }[]>`select current_setting('cron.database_name') as "cronDb"`;
-    const cron = postgres(withDatabase(process.env.TEST_DATABASE_URL!, cronDb), { max: 1, onnotice: () => {} });
-    try {
-      // Inactive, so the scheduler itself never races the test; the test runs the stored command.
-      await cron`select cron.schedule_in_database(${JOB}, '* * * * *', ${command}, ${database}, null, false)`;
-      const [job] = await cron<{ command: string; database: string; schedule: string }[]>`
+        const [{ cronDb }] = await t.sql<
+          { cronDb: string }[]
+        >`select current_setting('cron.database_name') as "cronDb"`;
+        const cron = postgres(withDatabase(process.env.TEST_DATABASE_URL!, cronDb), {
+          max: 1,
+          onnotice: () => {},
+        });
+        try {
+          // Inactive, so the scheduler itself never races the test; the test runs the stored command.
+          await cron`select cron.schedule_in_database(${JOB}, '* * * * *', ${command}, ${database}, null, false)`;
+          const [job] = await cron<{ command: string; database: string; schedule: string }[]>`
         select command, database, schedule from cron.job where jobname = ${JOB}`;
-      expect(job).toEqual({ command, database, schedule: "* * * * *" });
+          expect(job).toEqual({ command, database, schedule: "* * * * *" });
 
-      await t.sql.unsafe(job.command);
-      const rows = await liveRows(t.kysely, "sheet_data", s.url);
-      expect(rows.map((r) => r.email).sort()).toEqual(["ann@example.com", "bob@example.com"]);
-      const logs = await t.kysely.selectFrom("sync_logs").select(["status", "scope"]).execute();
-      expect(logs).toEqual([{ status: "SUCCESS", scope: s.url }]);
+          await t.sql.unsafe(job.command);
+          const rows = await liveRows(t.kysely, "sheet_data", s.url);
+          expect(rows.map((r) => r.email).sort()).toEqual(["ann@example.com", "bob@example.com"]);
+          const logs = await t.kysely.selectFrom("sync_logs").select(["status", "scope"]).execute();
+          expect(logs).toEqual([{ status: "SUCCESS", scope: s.url }]);
 
-      // The next tick finds nothing due (the source's schedule has not fired since), so pulls nothing.
-      await t.sql.unsafe(job.command);
-      expect(await t.kysely.selectFrom("sync_logs").select("id").execute()).toHaveLength(1);
+          // The next tick finds nothing due (the source's schedule has not fired since), so pulls nothing.
+          await t.sql.unsafe(job.command);
+          expect(await t.kysely.selectFrom("sync_logs").select("id").execute()).toHaveLength(1);
 
-      // A wrong secret makes the job's run fail, without the secret in the error.
-      await t.sql`update customer_sync_settings set value = 'wrong-secret' where name = 'cron_secret'`;
-      const error = await t.sql.unsafe(job.command).then(() => null, (e) => e as Error & { where?: string });
-      expect(error?.message).toMatch(/failed/);
-      expect(`${error?.message} ${error?.where ?? ""}`).not.toContain("wrong-secret");
-    } finally {
-      await cron`select cron.unschedule(${JOB})`.catch(() => {});
-      await cron.end();
-    }
-  }, 30_000);
-});
+          // A wrong secret makes the job's run fail, without the secret in the error.
+          await t.sql`update customer_sync_settings set value = 'wrong-secret' where name = 'cron_secret'`;
+          const error = await t.sql.unsafe(job.command).then(
+            () => null,
+            (e) => e as Error & { where?: string },
+          );
+          expect(error?.message).toMatch(/failed/);
+          expect(`${error?.message} ${error?.where ?? ""}`).not.toContain("wrong-secret");
+        } finally {
+          await cron`select cron.unschedule(${JOB})`.catch(() => {});
+          await cron.end();
+        }
+      },
+      30_000,
+    );
+  },
+);

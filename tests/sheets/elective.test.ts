@@ -15,7 +15,8 @@ let t: TestDatabase;
 let csv: CsvServer;
 const ORDERS = readFileSync("tests/fixtures/sheets/elective-orders.csv", "utf8");
 const [HEADER, ...LINES] = ORDERS.trimEnd().split("\n");
-const HAL = '2024-03-11 10:00:00,Hal Brook,hal@example.com,Workshop,USD,$500.00,3,$166.67,$15.00,$485.00,In-House,Approved';
+const HAL =
+  "2024-03-11 10:00:00,Hal Brook,hal@example.com,Workshop,USD,$500.00,3,$166.67,$15.00,$485.00,In-House,Approved";
 
 /** A file's bytes as a stream, in small pieces, as a file read would deliver them. */
 function stream(text: string): ReadableStream<Uint8Array> {
@@ -29,7 +30,8 @@ function stream(text: string): ReadableStream<Uint8Array> {
     },
   });
 }
-const importText = (text: string, options = {}) => importElectiveCsv(t.kysely, stream(text), { chunkRows: 3, ...options });
+const importText = (text: string, options = {}) =>
+  importElectiveCsv(t.kysely, stream(text), { chunkRows: 3, ...options });
 
 async function electiveUsd(email: string): Promise<string> {
   const row = await t.kysely.selectFrom("revenue_by_user").select("elective_usd").where("email", "=", email)
@@ -53,13 +55,26 @@ describe("elective:import", () => {
   it("imports an export, counts only approved and refunded orders, and a repeat import changes nothing", async () => {
     const first = await importText(ORDERS);
     // Gina's "TBD" total fails alone with its row number.
-    expect(first).toMatchObject({ status: "PARTIAL", scope: DEFAULT_ELECTIVE_SCOPE, created: 7, failed: 1, deleted: 0 });
+    expect(first).toMatchObject({
+      status: "PARTIAL",
+      scope: DEFAULT_ELECTIVE_SCOPE,
+      created: 7,
+      failed: 1,
+      deleted: 0,
+    });
     expect(first.rowErrors).toEqual([expect.stringMatching(/^row 9, Order Total/)]);
-    expect(first.columns).toEqual(expect.arrayContaining(["orderTotal ← 'Order Total'", "status ← 'Status'", "email ← 'Email'"]));
+    expect(first.columns).toEqual(
+      expect.arrayContaining(["orderTotal ← 'Order Total'", "status ← 'Status'", "email ← 'Email'"]),
+    );
 
     const rows = await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE);
     const by = (email: string) => rows.filter((r) => r.email === email);
-    expect(by("ann@example.com")[0]).toMatchObject({ amount: "1799.99", currency: "USD", is_revenue: true, refunded_amount: "0" });
+    expect(by("ann@example.com")[0]).toMatchObject({
+      amount: "1799.99",
+      currency: "USD",
+      is_revenue: true,
+      refunded_amount: "0",
+    });
     expect(by("frank@example.com")).toHaveLength(2); // two identical orders stay two
     for (const email of ["bob@example.com", "dee@example.com", "eve@example.com"]) {
       expect(by(email)[0]).toMatchObject({ is_revenue: false }); // Pending Payment, First Payment Failed, Cancelled
@@ -75,14 +90,22 @@ describe("elective:import", () => {
 
   it("updates the same order when a later, larger export shows its status flipped, and the views show it refunded", async () => {
     await importText(ORDERS);
-    const annBefore = (await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE)).find((r) => r.email === "ann@example.com")!;
+    const annBefore = (await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE)).find((r) =>
+      r.email === "ann@example.com"
+    )!;
     const flipped = [HEADER, LINES[0].replace(/Approved$/, "Refunded"), ...LINES.slice(1), HAL].join("\n");
 
     const later = await importText(flipped);
     expect(later).toMatchObject({ created: 1, updated: 1, unchanged: 6, deleted: 0 });
-    const ann = (await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE)).filter((r) => r.email === "ann@example.com");
+    const ann = (await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE)).filter((r) =>
+      r.email === "ann@example.com"
+    );
     expect(ann).toHaveLength(1);
-    expect(ann[0]).toMatchObject({ row_hash: annBefore.row_hash, is_revenue: true, refunded_amount: "1799.99" });
+    expect(ann[0]).toMatchObject({
+      row_hash: annBefore.row_hash,
+      is_revenue: true,
+      refunded_amount: "1799.99",
+    });
     expect(await electiveUsd("ann@example.com")).toBe("0.00");
 
     const march = await t.kysely.selectFrom("revenue_by_month").selectAll()
@@ -98,8 +121,15 @@ describe("elective:import", () => {
     expect(await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE)).toHaveLength(7);
 
     const refused = await importText(filtered, { full: true });
-    expect(refused).toMatchObject({ status: "PARTIAL", deleted: 0, deleteRefused: { wouldDelete: 6, live: 7 } });
-    expect(await importText(filtered, { full: true, force: true })).toMatchObject({ status: "SUCCESS", deleted: 6 });
+    expect(refused).toMatchObject({
+      status: "PARTIAL",
+      deleted: 0,
+      deleteRefused: { wouldDelete: 6, live: 7 },
+    });
+    expect(await importText(filtered, { full: true, force: true })).toMatchObject({
+      status: "SUCCESS",
+      deleted: 6,
+    });
     expect(await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE)).toHaveLength(1);
   });
 
@@ -108,10 +138,15 @@ describe("elective:import", () => {
     const noTotal = ORDERS.split("\n").map((line) => line.split(",").slice(0, 5).join(",")).join("\n");
     const result = await importText(noTotal, { full: true, force: true });
     expect(result).toMatchObject({ status: "FAILED", deleted: 0 });
-    expect(result.error).toMatch(/^the Elective export lacks 'Order Total', 'Status' \(headers: 'Purchase Date', /);
+    expect(result.error).toMatch(
+      /^the Elective export lacks 'Order Total', 'Status' \(headers: 'Purchase Date', /,
+    );
     expect((await logOf(t.kysely, result.syncLogId)).error_message).toBe(result.error);
     expect(await liveRows(t.kysely, "elective_data", DEFAULT_ELECTIVE_SCOPE)).toHaveLength(7);
-    expect(await importText(HEADER)).toMatchObject({ status: "FAILED", error: "the export has a header row but no orders" });
+    expect(await importText(HEADER)).toMatchObject({
+      status: "FAILED",
+      error: "the export has a header row but no orders",
+    });
   });
 });
 
@@ -119,7 +154,11 @@ describe("a sheet source of kind ELECTIVE", () => {
   it("pulls the export's rows into elective_data, finding the email column by its content", async () => {
     const students = readFileSync("tests/fixtures/sheets/elective-orders-students.csv", "utf8");
     csv.set("elective", { kind: "csv", csv: students });
-    const s = await addSource(t.kysely, { name: "elective", url: csv.exportUrl("elective"), kind: "ELECTIVE" });
+    const s = await addSource(t.kysely, {
+      name: "elective",
+      url: csv.exportUrl("elective"),
+      kind: "ELECTIVE",
+    });
     const summary = await pull(t.kysely, "elective");
     expect(summary).toMatchObject({ kind: "ELECTIVE", status: "SUCCESS", created: 3 });
     expect(summary.columns).toEqual(expect.arrayContaining(["email ← 'Contact'", "name ← 'Student Name'"]));

@@ -15,7 +15,10 @@ let t: TestDatabase;
 let csv: CsvServer;
 const HEADER = ["Date", "Name", "Email", "Amount"];
 const sheet = (n: number) =>
-  toCsv([HEADER, ...Array.from({ length: n }, (_, i) => [`3/${i + 1}/2024`, `P${i}`, `p${i}@example.com`, `${i + 1}.00`])]);
+  toCsv([
+    HEADER,
+    ...Array.from({ length: n }, (_, i) => [`3/${i + 1}/2024`, `P${i}`, `p${i}@example.com`, `${i + 1}.00`]),
+  ]);
 
 beforeAll(async () => {
   [t, csv] = await Promise.all([openTestDatabase(), startCsvServer()]);
@@ -29,24 +32,43 @@ beforeEach(async () => {
     .execute(t.kysely);
 });
 
-function call(body: unknown, options: { auth?: string | null; pull?: SheetsPullAppOptions["pull"]; method?: string } = {}) {
-  const app = createSheetsPullApp({ db: () => t.kysely, secret: () => SECRET, kinds: KINDS, pull: { csv: FAST_CSV, ...options.pull } });
+function call(
+  body: unknown,
+  options: { auth?: string | null; pull?: SheetsPullAppOptions["pull"]; method?: string } = {},
+) {
+  const app = createSheetsPullApp({
+    db: () => t.kysely,
+    secret: () => SECRET,
+    kinds: KINDS,
+    pull: { csv: FAST_CSV, ...options.pull },
+  });
   const headers: Record<string, string> = { "content-type": "application/json" };
   const auth = options.auth === undefined ? `Bearer ${SECRET}` : options.auth;
   if (auth !== null) headers.authorization = auth;
   const method = options.method ?? "POST";
-  return app.request(new Request("http://local/sheets-pull", {
-    method,
-    headers,
-    body: method === "POST" ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
-  }));
+  return app.request(
+    new Request("http://local/sheets-pull", {
+      method,
+      headers,
+      body: method === "POST" ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
+    }),
+  );
 }
 
-async function source(name: string, schedule: string, lastPulledAt: string | null, options: { enabled?: boolean } = {}) {
+async function source(
+  name: string,
+  schedule: string,
+  lastPulledAt: string | null,
+  options: { enabled?: boolean } = {},
+) {
   csv.set(name, { kind: "csv", csv: sheet(3) });
   const s = await addSource(t.kysely, { name, url: csv.exportUrl(name), schedule, enabled: options.enabled });
   if (lastPulledAt) {
-    await t.kysely.updateTable("sheet_sources").set({ last_pulled_at: new Date(lastPulledAt) }).where("id", "=", s.id)
+    await t.kysely.updateTable("sheet_sources").set({ last_pulled_at: new Date(lastPulledAt) }).where(
+      "id",
+      "=",
+      s.id,
+    )
       .execute();
   }
   return s;
@@ -89,7 +111,9 @@ describe("sheets-pull", () => {
       sync_log_id: expect.any(String),
       columns: expect.arrayContaining(["email ← 'Email'"]),
     });
-    const pulled = await t.kysely.selectFrom("sheet_sources").select(["name", "last_pulled_at"]).orderBy("name").execute();
+    const pulled = await t.kysely.selectFrom("sheet_sources").select(["name", "last_pulled_at"]).orderBy(
+      "name",
+    ).execute();
     expect(pulled.find((p) => p.name === "hourly-due")!.last_pulled_at!.getTime()).toBe(now);
 
     // Ten minutes later nothing has fired since: nothing is pulled.
@@ -105,7 +129,11 @@ describe("sheets-pull", () => {
     await source("flaky", "0 * * * *", null);
     csv.set("flaky", { kind: "status", status: 404 });
     const first = await (await call({}, { pull: { now: () => now } })).json();
-    expect(first.sources).toMatchObject([{ source: "flaky", status: "FAILED", error: expect.stringMatching(/404/) }]);
+    expect(first.sources).toMatchObject([{
+      source: "flaky",
+      status: "FAILED",
+      error: expect.stringMatching(/404/),
+    }]);
     csv.set("flaky", { kind: "csv", csv: sheet(2) });
     expect((await (await call({}, { pull: { now: () => now + 60_000 } })).json()).sources).toEqual([]);
     const next = await (await call({}, { pull: { now: () => Date.parse("2024-03-04T12:00:00Z") } })).json();
@@ -121,7 +149,10 @@ describe("sheets-pull", () => {
 
     const missing = await call({ source: "nope" });
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toEqual({ error: "not found", reason: expect.stringMatching(/no sheet source named 'nope'/) });
+    expect(await missing.json()).toEqual({
+      error: "not found",
+      reason: expect.stringMatching(/no sheet source named 'nope'/),
+    });
     expect((await call("{not json")).status).toBe(400);
     expect((await call({ source: 42 })).status).toBe(400);
   });
@@ -148,6 +179,9 @@ describe("sheets-pull", () => {
     expect(statuses).toEqual(["RUNNING", "SUCCESS"]);
     expect(await liveRows(t.kysely, "sheet_data", big.url)).toHaveLength(5);
     // The deferred source is still due, and is pulled now that nothing is ahead of it.
-    expect((await (await call({}, { pull })).json()).sources).toMatchObject([{ source: "small", status: "SUCCESS" }]);
+    expect((await (await call({}, { pull })).json()).sources).toMatchObject([{
+      source: "small",
+      status: "SUCCESS",
+    }]);
   });
 });

@@ -43,7 +43,18 @@ export async function pull(
 /** The live rows of a scope: hash → data, for comparing whole pulls. */
 export async function liveRows(db: Kysely<Database>, table: "sheet_data" | "elective_data", scope: string) {
   const rows = await db.selectFrom(table)
-    .select(["row_hash", "email", "name", "amount", "currency", "date", "is_revenue", "refunded_amount", "user_id", "data"])
+    .select([
+      "row_hash",
+      "email",
+      "name",
+      "amount",
+      "currency",
+      "date",
+      "is_revenue",
+      "refunded_amount",
+      "user_id",
+      "data",
+    ])
     .where("source_url", "=", scope).where("deleted_at", "is", null).orderBy("row_hash").execute();
   return rows;
 }

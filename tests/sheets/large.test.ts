@@ -51,7 +51,9 @@ function lazyCsv(rows: number) {
         }
         if (state.produced >= rows) return controller.close();
         const lines: string[] = [];
-        for (let n = 0; n < 100 && state.produced < rows; n++) lines.push(cells(state.produced++).join(",") + "\r\n");
+        for (let n = 0; n < 100 && state.produced < rows; n++) {
+          lines.push(cells(state.produced++).join(",") + "\r\n");
+        }
         controller.enqueue(encoder.encode(lines.join("")));
       },
     }, { highWaterMark: 0 });
@@ -61,39 +63,46 @@ function lazyCsv(rows: number) {
 }
 
 describe("a large sheet", () => {
-  it("streams 50,000 rows through the parser and mapper a chunk at a time, reading ahead only a little", async () => {
-    const ROWS = 50_000;
-    const source = lazyCsv(ROWS);
-    const writes: { records: number; produced: number }[] = [];
-    let cents = 0n;
-    const outcome = await streamIntoRun(
-      sheetRows("https://example.com/large.csv", { chunkRows: 1000, csv: { fetch: source.fetch } }),
-      sheetRowMapper({ scope: "large", columnMap: {} }),
-      (records) => {
-        writes.push({ records: records.length, produced: source.state.produced });
-        for (const r of records) cents += BigInt(r.amount!.replace(".", ""));
-        return Promise.resolve();
-      },
-    );
+  it(
+    "streams 50,000 rows through the parser and mapper a chunk at a time, reading ahead only a little",
+    async () => {
+      const ROWS = 50_000;
+      const source = lazyCsv(ROWS);
+      const writes: { records: number; produced: number }[] = [];
+      let cents = 0n;
+      const outcome = await streamIntoRun(
+        sheetRows("https://example.com/large.csv", { chunkRows: 1000, csv: { fetch: source.fetch } }),
+        sheetRowMapper({ scope: "large", columnMap: {} }),
+        (records) => {
+          writes.push({ records: records.length, produced: source.state.produced });
+          for (const r of records) cents += BigInt(r.amount!.replace(".", ""));
+          return Promise.resolve();
+        },
+      );
 
-    expect(outcome).toMatchObject({ rowsDone: ROWS });
-    expect(writes).toHaveLength(ROWS / 1000);
-    expect(writes.every((w) => w.records === 1000)).toBe(true);
-    // At every write the source had produced the rows written so far plus a bounded read-ahead
-    // (the parser's buffers), never the sheet: the first write came after ~1,000 of 50,000 rows.
-    const readAhead = writes.map((w, i) => w.produced - (i + 1) * 1000);
-    expect(Math.max(...readAhead)).toBeLessThan(1500);
-    expect(writes[0].produced).toBeLessThan(ROWS / 20);
-    // Exact money: Σ i plus Σ (i mod 100)/100 over 50,000 rows, in cents.
-    expect(cents).toBe(124_999_975_000n);
-  }, 30_000);
+      expect(outcome).toMatchObject({ rowsDone: ROWS });
+      expect(writes).toHaveLength(ROWS / 1000);
+      expect(writes.every((w) => w.records === 1000)).toBe(true);
+      // At every write the source had produced the rows written so far plus a bounded read-ahead
+      // (the parser's buffers), never the sheet: the first write came after ~1,000 of 50,000 rows.
+      const readAhead = writes.map((w, i) => w.produced - (i + 1) * 1000);
+      expect(Math.max(...readAhead)).toBeLessThan(1500);
+      expect(writes[0].produced).toBeLessThan(ROWS / 20);
+      // Exact money: Σ i plus Σ (i mod 100)/100 over 50,000 rows, in cents.
+      expect(cents).toBe(124_999_975_000n);
+    },
+    30_000,
+  );
 
   it("pulls a generated sheet streamed chunked over HTTP into the database, chunk by chunk", async () => {
     const ROWS = 3_000;
     csv.set("chunked", { kind: "generated", header: HEADER, rows: ROWS, row: cells });
     const s = await addSource(t.kysely, { name: "chunked", url: csv.exportUrl("chunked") });
     const progress: number[] = [];
-    const summary = await pull(t.kysely, "chunked", { chunkRows: 1000, onProgress: (p) => progress.push(p.rowsDone) });
+    const summary = await pull(t.kysely, "chunked", {
+      chunkRows: 1000,
+      onProgress: (p) => progress.push(p.rowsDone),
+    });
     expect(summary).toMatchObject({ status: "SUCCESS", created: ROWS, failed: 0 });
     expect(progress).toEqual([1000, 2000, 3000]);
     const totals = await sql<{ n: number; people: number }>`

@@ -14,7 +14,10 @@ let t: TestDatabase;
 let csv: CsvServer;
 const SALES = readFileSync("tests/fixtures/sheets/sales.csv", "utf8");
 const HEADER = ["Date", "Customer Name", "Email", "Product", "Amount"];
-const row = (n: number, amount = `$${n}.00`) => [`3/${n}/2024`, `Buyer ${n}`, `b${n}@example.com`, "Course", amount];
+const row = (
+  n: number,
+  amount = `$${n}.00`,
+) => [`3/${n}/2024`, `Buyer ${n}`, `b${n}@example.com`, "Course", amount];
 
 beforeAll(async () => {
   [t, csv] = await Promise.all([openTestDatabase(), startCsvServer()]);
@@ -41,7 +44,14 @@ describe("a sheet pull", () => {
     const summary = await pull(t.kysely, "sales");
 
     // Two bad rows fail alone (row numbers are the sheet's; row 5 is blank, row 4 spans two lines).
-    expect(summary).toMatchObject({ status: "PARTIAL", created: 8, updated: 0, failed: 2, done: true, rows: 10 });
+    expect(summary).toMatchObject({
+      status: "PARTIAL",
+      created: 8,
+      updated: 0,
+      failed: 2,
+      done: true,
+      rows: 10,
+    });
     expect(summary.rowErrors).toEqual([
       expect.stringMatching(/^row 10, amount: .*N\/A/),
       expect.stringMatching(/^row 11, date: .*soon/),
@@ -81,17 +91,20 @@ describe("a sheet pull", () => {
     const log = await logOf(t.kysely, summary.syncLogId);
     expect(log).toMatchObject({ source: "SHEET", scope: s.url, status: "PARTIAL", created: 8, failed: 2 });
     expect(log.error_message).toMatch(/2 record\(s\) failed; first: row 10, amount/);
-    const last = await t.kysely.selectFrom("sheet_sources").select("last_pulled_at").executeTakeFirstOrThrow();
+    const last = await t.kysely.selectFrom("sheet_sources").select("last_pulled_at")
+      .executeTakeFirstOrThrow();
     expect(last.last_pulled_at).not.toBeNull();
   });
 
   it("rewrites nothing when the sheet has not changed", async () => {
     await source("same", [HEADER, row(1), row(2), row(3)]);
     await pull(t.kysely, "same");
-    const before = await t.kysely.selectFrom("sheet_data").select(["id", "last_synced"]).orderBy("id").execute();
+    const before = await t.kysely.selectFrom("sheet_data").select(["id", "last_synced"]).orderBy("id")
+      .execute();
     const again = await pull(t.kysely, "same");
     expect(again).toMatchObject({ status: "SUCCESS", created: 0, updated: 0, unchanged: 3, deleted: 0 });
-    expect(await t.kysely.selectFrom("sheet_data").select(["id", "last_synced"]).orderBy("id").execute()).toEqual(before);
+    expect(await t.kysely.selectFrom("sheet_data").select(["id", "last_synced"]).orderBy("id").execute())
+      .toEqual(before);
   });
 
   it("soft-deletes a row removed from the sheet, and keeps the others", async () => {
@@ -100,7 +113,8 @@ describe("a sheet pull", () => {
     csv.set("removal", { kind: "csv", csv: toCsv([HEADER, row(1), row(3), row(4)]) });
     const summary = await pull(t.kysely, "removal");
     expect(summary).toMatchObject({ status: "SUCCESS", deleted: 1, unchanged: 3 });
-    const gone = await t.kysely.selectFrom("sheet_data").select("email").where("deleted_at", "is not", null).execute();
+    const gone = await t.kysely.selectFrom("sheet_data").select("email").where("deleted_at", "is not", null)
+      .execute();
     expect(gone.map((g) => g.email)).toEqual(["b2@example.com"]);
     expect(await liveRows(t.kysely, "sheet_data", s.url)).toHaveLength(3);
   });
@@ -122,7 +136,12 @@ describe("a sheet pull", () => {
     const hashes = (await liveRows(t.kysely, "sheet_data", s.url)).map((r) => r.row_hash);
     const moved = (cells: string[]) => [cells[4], cells[2], cells[0], cells[1], cells[3]];
     csv.set("moves", { kind: "csv", csv: toCsv([moved(HEADER), moved(row(1)), moved(row(2))]) });
-    expect(await pull(t.kysely, "moves")).toMatchObject({ status: "SUCCESS", created: 0, deleted: 0, unchanged: 2 });
+    expect(await pull(t.kysely, "moves")).toMatchObject({
+      status: "SUCCESS",
+      created: 0,
+      deleted: 0,
+      unchanged: 2,
+    });
     expect((await liveRows(t.kysely, "sheet_data", s.url)).map((r) => r.row_hash)).toEqual(hashes);
   });
 
@@ -132,8 +151,13 @@ describe("a sheet pull", () => {
       ["x@example.com", "ops@example.com", "$7.50", "$999.00"],
     ], { email: "Contact", amount: "Paid" });
     const summary = await pull(t.kysely, "mapped");
-    expect(summary.columns).toEqual(expect.arrayContaining(["email ← 'Contact' (column_map)", "amount ← 'Paid' (column_map)"]));
-    expect((await liveRows(t.kysely, "sheet_data", s.url))[0]).toMatchObject({ email: "x@example.com", amount: "7.50" });
+    expect(summary.columns).toEqual(
+      expect.arrayContaining(["email ← 'Contact' (column_map)", "amount ← 'Paid' (column_map)"]),
+    );
+    expect((await liveRows(t.kysely, "sheet_data", s.url))[0]).toMatchObject({
+      email: "x@example.com",
+      amount: "7.50",
+    });
   });
 
   it("retries a 429 (honouring Retry-After) and then pulls", async () => {
@@ -151,7 +175,9 @@ describe("a sheet pull", () => {
     csv.set("emptied", { kind: "csv", csv: toCsv([HEADER]) });
     const summary = await pull(t.kysely, "emptied");
     expect(summary).toMatchObject({ status: "FAILED", deleted: 0 });
-    expect(summary.error).toMatch(/the sheet is empty: it has a header row but no data rows; nothing was deleted/);
+    expect(summary.error).toMatch(
+      /the sheet is empty: it has a header row but no data rows; nothing was deleted/,
+    );
     expect(await liveRows(t.kysely, "sheet_data", s.url)).toHaveLength(2);
     expect((await logOf(t.kysely, summary.syncLogId)).error_message).toBe(summary.error);
   });
@@ -161,7 +187,11 @@ describe("a sheet pull", () => {
     await pull(t.kysely, "valve");
     csv.set("valve", { kind: "csv", csv: toCsv([HEADER, row(1)]) });
     const refused = await pull(t.kysely, "valve");
-    expect(refused).toMatchObject({ status: "PARTIAL", deleted: 0, deleteRefused: { wouldDelete: 3, live: 4 } });
+    expect(refused).toMatchObject({
+      status: "PARTIAL",
+      deleted: 0,
+      deleteRefused: { wouldDelete: 3, live: 4 },
+    });
     expect(await liveRows(t.kysely, "sheet_data", s.url)).toHaveLength(4);
     expect(await pull(t.kysely, "valve", { force: true })).toMatchObject({ status: "SUCCESS", deleted: 3 });
   });

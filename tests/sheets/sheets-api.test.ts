@@ -30,7 +30,12 @@ beforeAll(async () => {
   account = sa.account;
   [t, google] = await Promise.all([
     openTestDatabase(),
-    startGoogleDouble({ publicKey: sa.publicKey, clientEmail: sa.account.client_email, tabs: { Sales: TAB }, gridRows: 50 }),
+    startGoogleDouble({
+      publicKey: sa.publicKey,
+      clientEmail: sa.account.client_email,
+      tabs: { Sales: TAB },
+      gridRows: 50,
+    }),
   ]);
 });
 afterAll(async () => {
@@ -63,12 +68,17 @@ describe("a Sheets API source", () => {
 
     expect(summary).toMatchObject({ status: "PARTIAL", created: 4, failed: 1 });
     expect(summary.rowErrors).toEqual([expect.stringMatching(/^row 7, amount/)]);
-    expect(summary.columns).toEqual(expect.arrayContaining(["email ← 'E-mail'", "amount ← 'Order Total'", "date ← 'Purchase Date'"]));
+    expect(summary.columns).toEqual(
+      expect.arrayContaining(["email ← 'E-mail'", "amount ← 'Order Total'", "date ← 'Purchase Date'"]),
+    );
     // The header row, then slices of two rows, until the sheet ends.
     expect(google.stats.ranges.slice(0, 3)).toEqual(["'Sales'!1:1", "'Sales'!2:3", "'Sales'!4:5"]);
-    expect(google.stats.query.every((q) =>
-      q.get("valueRenderOption") === "UNFORMATTED_VALUE" && q.get("dateTimeRenderOption") === "SERIAL_NUMBER"
-    )).toBe(true);
+    expect(
+      google.stats.query.every((q) =>
+        q.get("valueRenderOption") === "UNFORMATTED_VALUE" &&
+        q.get("dateTimeRenderOption") === "SERIAL_NUMBER"
+      ),
+    ).toBe(true);
     expect(google.stats.tokenRequests - tokensBefore).toBe(1);
     expect(google.stats.rejectedJwt).toEqual([]);
 
@@ -81,7 +91,11 @@ describe("a Sheets API source", () => {
     expect(bob.date!.toISOString()).toBe("2024-03-05T18:00:00.000Z");
     expect(rows.filter((r) => r.email === "carla@example.es")).toHaveLength(2);
 
-    expect(await pull(t.kysely, "api", { sheetsApi: sheetsApi() })).toMatchObject({ created: 0, updated: 0, unchanged: 4 });
+    expect(await pull(t.kysely, "api", { sheetsApi: sheetsApi() })).toMatchObject({
+      created: 0,
+      updated: 0,
+      unchanged: 4,
+    });
   });
 
   it("reads its credentials from the environment, and retries a 429", async () => {
@@ -97,9 +111,14 @@ describe("a Sheets API source", () => {
 
   it("fails the run with Google's reason when the sheet is not shared with the service account", async () => {
     await addSource(t.kysely, { name: "denied", url: `sheets:${ID}!Sales` });
-    google.queue({ status: 403, body: { error: { code: 403, message: "The caller does not have permission" } } });
+    google.queue({
+      status: 403,
+      body: { error: { code: 403, message: "The caller does not have permission" } },
+    });
     const summary = await pull(t.kysely, "denied", { sheetsApi: sheetsApi() });
     expect(summary).toMatchObject({ status: "FAILED" });
-    expect(summary.error).toMatch(/Google refused the service account .* \(403\): The caller does not have permission/);
+    expect(summary.error).toMatch(
+      /Google refused the service account .* \(403\): The caller does not have permission/,
+    );
   });
 });

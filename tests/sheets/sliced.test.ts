@@ -10,7 +10,7 @@ import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type CsvServer, startCsvServer, toCsv } from "../helpers/csv-server.ts";
 import { addSource, liveRows, logOf, pull } from "./helpers.ts";
 import { claimCheckpoint } from "../../shared/sync/checkpoint-claim.ts";
-import { sheetPullCheckpointName, type PullSummary } from "../../shared/sources/sheets/pull.ts";
+import { type PullSummary, sheetPullCheckpointName } from "../../shared/sources/sheets/pull.ts";
 
 let t: TestDatabase;
 let csv: CsvServer;
@@ -34,8 +34,9 @@ beforeEach(async () => {
 /** Calls with no budget left after the first chunk until the pull is done; returns every summary. */
 async function sliced(name: string, max = 20): Promise<PullSummary[]> {
   const out: PullSummary[] = [];
-  do out.push(await pull(t.kysely, name, { budgetMs: 0, chunkRows: 3 }));
-  while (!out[out.length - 1].done && out.length < max);
+  do out.push(await pull(t.kysely, name, { budgetMs: 0, chunkRows: 3 })); while (
+    !out[out.length - 1].done && out.length < max
+  );
   return out;
 }
 
@@ -74,7 +75,10 @@ describe("a sliced pull", () => {
 
   it("soft-deletes only when the last slice has read the whole sheet", async () => {
     const s = await addSource(t.kysely, { name: "late", url: csv.exportUrl("late") });
-    csv.set("late", { kind: "csv", csv: toCsv([HEADER, row(1), row(2), row(3), row(4), row(5), row(6), row(7)]) });
+    csv.set("late", {
+      kind: "csv",
+      csv: toCsv([HEADER, row(1), row(2), row(3), row(4), row(5), row(6), row(7)]),
+    });
     await pull(t.kysely, "late");
     csv.set("late", { kind: "csv", csv: toCsv([HEADER, row(1), row(2), row(3), row(4), row(5), row(6)]) });
 
@@ -124,7 +128,8 @@ describe("a sliced pull", () => {
     csv.set("closed", { kind: "csv", csv: toCsv([HEADER, ...ROWS]) });
     const first = await pull(t.kysely, "closed", { budgetMs: 0, chunkRows: 3 });
     // What failAbandonedRuns does to a run whose lease ran out.
-    await t.kysely.updateTable("sync_logs").set({ status: "FAILED" }).where("id", "=", first.syncLogId!).execute();
+    await t.kysely.updateTable("sync_logs").set({ status: "FAILED" }).where("id", "=", first.syncLogId!)
+      .execute();
     const rest = await sliced("closed");
     expect(rest[0].syncLogId).not.toBe(first.syncLogId);
     expect(rest[rest.length - 1]).toMatchObject({ done: true, status: "PARTIAL", created: 6, unchanged: 3 });

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { type DenoServer, startDenoServer } from "../helpers/deno-server.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
-import { createGhlTestSigner, type GhlTestSigner } from "../../shared/sources/ghl/ghl-signature.test-helpers.ts";
+import {
+  createGhlTestSigner,
+  type GhlTestSigner,
+} from "../../shared/sources/ghl/ghl-signature.test-helpers.ts";
 import { makeTraffic, post, sendAll, type TrafficDelivery } from "../helpers/webhook-traffic.ts";
 import { checkTrafficLanded } from "../helpers/traffic-check.ts";
 
@@ -79,8 +82,12 @@ describe("soak: repeated outages", () => {
     const landed = await checkTrafficLanded(t.kysely, traffic.unique);
 
     const until = Date.now() + 40_000;
-    while (proxy.active() > POOL + START_POOL && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
-    expect(proxy.active(), "connections left open once traffic stopped").toBeLessThanOrEqual(POOL + START_POOL);
+    while (proxy.active() > POOL + START_POOL && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(proxy.active(), "connections left open once traffic stopped").toBeLessThanOrEqual(
+      POOL + START_POOL,
+    );
     console.log(
       `[reliability] soak outages: ${CYCLES} outages (refused and stalled) survived, ${traffic.deliveries.length} ` +
         `deliveries in ${sent} requests, ${refused} answered 503/429, ${unanswered} unanswered, stored ` +

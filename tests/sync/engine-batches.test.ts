@@ -123,7 +123,10 @@ describe("bulk batches", () => {
     const records = batch(80);
     await SyncRun.once(t.kysely, whopTable, records, { full: true, scope: "payment" });
     const again = records.map((r, i) => (i === 10 ? { ...r, amount: "12,50" } : r));
-    const result = await SyncRun.once(t.kysely, whopTable, again.slice(0, 79), { full: true, scope: "payment" });
+    const result = await SyncRun.once(t.kysely, whopTable, again.slice(0, 79), {
+      full: true,
+      scope: "payment",
+    });
     expect(result).toMatchObject({ failed: 1, deleted: 1, status: "PARTIAL" });
     const gone = await t.kysely.selectFrom("whop_data").select("external_whop_id").where(
       "deleted_at",
@@ -146,7 +149,10 @@ describe("bulk batches", () => {
       }));
     await SyncRun.once(t.kysely, ghlTable, contacts(60), { full: true, scope: "loc1" });
     const keyless = { ...contacts(1)[0], key: "" };
-    const result = await SyncRun.once(t.kysely, ghlTable, [...contacts(50), keyless], { full: true, scope: "loc1" });
+    const result = await SyncRun.once(t.kysely, ghlTable, [...contacts(50), keyless], {
+      full: true,
+      scope: "loc1",
+    });
     expect(result).toMatchObject({ deleted: 0, failed: 1, status: "PARTIAL" });
     const log = await t.kysely.selectFrom("sync_logs").select("error_message").where(
       "id",
@@ -209,5 +215,4 @@ describe("bulk batches", () => {
              (select count(*)::int from users where email like 'gone%') as gone_people`.execute(t.kysely);
     expect(rows.rows[0]).toEqual({ deleted: 10, unlinked: 20, gone_people: 0 });
   });
-
 });

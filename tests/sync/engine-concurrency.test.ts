@@ -39,7 +39,11 @@ function countingDb() {
  * Runs `test` with a BEFORE INSERT trigger on whop_data running `body`, beside a sequence `name`
  * the body may count its firings with (`fired()` reads it: a sequence is not rolled back).
  */
-async function withInsertTrigger(name: string, body: string, test: (fired: () => Promise<number>) => Promise<void>) {
+async function withInsertTrigger(
+  name: string,
+  body: string,
+  test: (fired: () => Promise<number>) => Promise<void>,
+) {
   await sql.raw(`create sequence ${name}`).execute(t.kysely);
   await sql.raw(`create function ${name}() returns trigger language plpgsql as $$
                  begin ${body} return new; end $$`).execute(t.kysely);
@@ -96,7 +100,6 @@ describe("concurrent writers and commits", () => {
              (select count(*)::int from whop_data where user_id is null) as unlinked`.execute(t.kysely);
     expect(counts.rows[0]).toEqual({ rows: 600, keys: 600, users: 37, unlinked: 0 });
   });
-
 
   it("lets runs of two sources race on the same new people: one person each, linked from both, HighLevel's name", async () => {
     const [whop, ghl] = await Promise.all([

@@ -19,16 +19,21 @@ function rng(seed: number) {
 }
 const rand = rng(42);
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-const cents = (c: bigint) => `${c < 0n ? "-" : ""}${(c < 0n ? -c : c) / 100n}.${String((c < 0n ? -c : c) % 100n).padStart(2, "0")}`;
+const cents = (c: bigint) =>
+  `${c < 0n ? "-" : ""}${(c < 0n ? -c : c) / 100n}.${String((c < 0n ? -c : c) % 100n).padStart(2, "0")}`;
 /** Postgres round(numeric, 2) of num/den cents: half away from zero. */
 const divRound = (num: bigint, den: bigint) => (2n * num + den) / (2n * den);
 
 const PEOPLE = 2500;
 const emails = Array.from({ length: PEOPLE }, (_, i) => `person${i}@example.com`);
 const months = ["2026-01", "2026-02", "2026-03", "2026-04"];
-const dateIn = (m: string) => new Date(`${m}-${String(1 + Math.floor(rand() * 27)).padStart(2, "0")}T12:00:00Z`);
+const dateIn = (m: string) =>
+  new Date(`${m}-${String(1 + Math.floor(rand() * 27)).padStart(2, "0")}T12:00:00Z`);
 
-type Expect = { byUser: Map<string, Record<string, bigint>>; byMonth: Map<string, { gross: bigint; refunded: bigint }> };
+type Expect = {
+  byUser: Map<string, Record<string, bigint>>;
+  byMonth: Map<string, { gross: bigint; refunded: bigint }>;
+};
 const expected: Expect = { byUser: new Map(), byMonth: new Map() };
 function count(email: string, source: string, month: string, gross: bigint, refunded: bigint) {
   const u = expected.byUser.get(email) ?? {};
@@ -58,9 +63,18 @@ for (let i = 0; i < 3500; i++) {
   const refundedOnPayment = status === "paid" && rand() < 0.1 ? total / 2n : 0n;
   const key = `pay_${i}`;
   whop.push({
-    key, scope: "payment", email, name: `Whop ${email}`, raw: { id: key, status }, changedAt: dateIn(month),
-    amount: cents(total), currency: currency.toUpperCase(), amountUsd: cents(usd), refunded: cents(refundedOnPayment),
-    revenue: status === "paid", date: dateIn(month),
+    key,
+    scope: "payment",
+    email,
+    name: `Whop ${email}`,
+    raw: { id: key, status },
+    changedAt: dateIn(month),
+    amount: cents(total),
+    currency: currency.toUpperCase(),
+    amountUsd: cents(usd),
+    refunded: cents(refundedOnPayment),
+    revenue: status === "paid",
+    date: dateIn(month),
   });
   if (status !== "paid") continue;
   // Some payments also get refund objects; the larger of the two views of the refund counts.
@@ -69,8 +83,15 @@ for (let i = 0; i < 3500; i++) {
     const amount = total / 4n;
     const succeeded = rand() < 0.8;
     refunds.push({
-      key: `rf_${i}`, scope: "refund", email: null, name: null, raw: { id: `rf_${i}`, succeeded }, changedAt: dateIn(month),
-      parentKey: key, refunded: succeeded ? cents(amount) : "0", revenue: false,
+      key: `rf_${i}`,
+      scope: "refund",
+      email: null,
+      name: null,
+      raw: { id: `rf_${i}`, succeeded },
+      changedAt: dateIn(month),
+      parentKey: key,
+      refunded: succeeded ? cents(amount) : "0",
+      revenue: false,
     });
     if (succeeded) refundObjects = amount;
   }
@@ -85,8 +106,16 @@ for (let i = 0; i < 2000; i++) {
   const amount = BigInt(Math.floor(rand() * 90000) - 5000); // a few negative rows (corrections)
   const key = `row_${i}`;
   sheets.push({
-    key, scope: "https://sheet.example/1", email, name: `Sheet ${email}`, raw: { row: i }, changedAt: null,
-    amount: cents(amount), currency, revenue: true, date: dateIn(month),
+    key,
+    scope: "https://sheet.example/1",
+    email,
+    name: `Sheet ${email}`,
+    raw: { row: i },
+    changedAt: null,
+    amount: cents(amount),
+    currency,
+    revenue: true,
+    date: dateIn(month),
   });
   if (rand() < 0.05) {
     deletedSheetKeys.add(key);
@@ -102,14 +131,30 @@ for (let i = 0; i < 1200; i++) {
   const amount = BigInt(50000 + Math.floor(rand() * 200000));
   const revenue = status === "Approved" || status === "Refunded";
   elective.push({
-    key: `order_${i}`, scope: "elective.csv", email, name: `Elective ${email}`, raw: { status }, changedAt: null,
-    amount: cents(amount), currency: "USD", refunded: status === "Refunded" ? cents(amount) : "0", revenue, date: dateIn(month),
+    key: `order_${i}`,
+    scope: "elective.csv",
+    email,
+    name: `Elective ${email}`,
+    raw: { status },
+    changedAt: null,
+    amount: cents(amount),
+    currency: "USD",
+    refunded: status === "Refunded" ? cents(amount) : "0",
+    revenue,
+    date: dateIn(month),
   });
   if (revenue) count(email, "ELECTIVE", month, amount, status === "Refunded" ? amount : 0n);
 }
 
 for (let i = 0; i < PEOPLE; i += 2) {
-  ghl.push({ key: `c_${i}`, scope: "loc", email: emails[i], name: `GHL ${i}`, raw: { id: i }, changedAt: null });
+  ghl.push({
+    key: `c_${i}`,
+    scope: "loc",
+    email: emails[i],
+    name: `GHL ${i}`,
+    raw: { id: i },
+    changedAt: null,
+  });
 }
 
 let t: TestDatabase;

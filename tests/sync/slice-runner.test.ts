@@ -9,7 +9,7 @@ import { sql } from "kysely";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
 import { savedCheckpoint } from "../helpers/checkpoint.ts";
 import { contact } from "./batch-records.ts";
-import { runSlices, type SliceOptions, type SlicedWork } from "../../shared/sync/slice-runner.ts";
+import { runSlices, type SlicedWork, type SliceOptions } from "../../shared/sync/slice-runner.ts";
 import {
   claimCheckpoint,
   ClaimLostError,
@@ -44,7 +44,9 @@ beforeEach(async () => {
 });
 
 /** The source: records every page it is asked for and every run it closes. */
-function source(over: Partial<SlicedWork<PageState>> & { beforePage?: (page: number) => Promise<void> } = {}) {
+function source(
+  over: Partial<SlicedWork<PageState>> & { beforePage?: (page: number) => Promise<void> } = {},
+) {
   const seen = { reads: [] as number[], closed: [] as string[], opened: [] as [string, boolean][] };
   const work: SlicedWork<PageState> = {
     checkpoint: NAME,
@@ -79,7 +81,9 @@ const live = async () =>
     .orderBy("external_contact_id").execute()).map((r) => r.external_contact_id);
 const checkpoint = () => savedCheckpoint<PageState>(t.kysely, NAME);
 const claimed = async () =>
-  (await t.kysely.selectFrom("sync_checkpoints").select(sql<string | null>`state ->> 'claimToken'`.as("token"))
+  (await t.kysely.selectFrom("sync_checkpoints").select(
+    sql<string | null>`state ->> 'claimToken'`.as("token"),
+  )
     .where("name", "=", NAME).executeTakeFirst())?.token ?? null;
 
 describe("runSlices", () => {
@@ -87,7 +91,11 @@ describe("runSlices", () => {
     await upsertRecords(t.kysely, ghlTable, [contact(99)]);
     const s = source();
     const outcome = await s.run();
-    expect(outcome).toMatchObject({ status: "done", pages: 3, result: { status: "SUCCESS", created: 5, deleted: 1 } });
+    expect(outcome).toMatchObject({
+      status: "done",
+      pages: 3,
+      result: { status: "SUCCESS", created: 5, deleted: 1 },
+    });
     expect(s.seen.reads).toEqual([1, 2, 3]);
     const runs = await logs();
     expect(runs.filter((l) => l.scope === "loc_1").map((l) => [l.status, l.created, l.deleted])).toEqual([
@@ -123,7 +131,10 @@ describe("runSlices", () => {
     const options = { now: () => clock, budgetMs: 15 };
     expect(await s.run(options)).toMatchObject({ status: "running", pages: 2 });
     expect(await s.run({ ...options, budgetMs: 0 })).toMatchObject({ status: "done", pages: 1 });
-    expect(await s.run({ ...options, budgetMs: 0, maxPages: 0 })).toMatchObject({ status: "running", pages: 1 });
+    expect(await s.run({ ...options, budgetMs: 0, maxPages: 0 })).toMatchObject({
+      status: "running",
+      pages: 1,
+    });
     expect(s.seen.reads).toEqual([1, 2, 3, 1]);
   });
 
@@ -167,7 +178,9 @@ describe("runSlices", () => {
     let failures = 1;
     const s = source({
       beforePage(page) {
-        if (page === 2 && failures-- > 0) return Promise.reject(new UpstreamError("page 2 answered 500", 500));
+        if (page === 2 && failures-- > 0) {
+          return Promise.reject(new UpstreamError("page 2 answered 500", 500));
+        }
         return Promise.resolve();
       },
     });
@@ -203,9 +216,16 @@ describe("runSlices", () => {
     expect(s.seen.closed).toEqual(runs.map((l) => l.id));
 
     failures = 1;
-    const once = source({ ...s.work, failure: (error) => ({ reason: (error as Error).message, retry: false }) });
+    const once = source({
+      ...s.work,
+      failure: (error) => ({ reason: (error as Error).message, retry: false }),
+    });
     const failed = await once.run();
-    expect(failed).toMatchObject({ status: "failed", reason: "the sheet changed", result: { status: "FAILED" } });
+    expect(failed).toMatchObject({
+      status: "failed",
+      reason: "the sheet changed",
+      result: { status: "FAILED" },
+    });
     expect(await checkpoint()).toMatchObject({ runId: null, page: 0 });
   });
 

@@ -373,7 +373,10 @@ describe("whop-backfill function", () => {
     whop.failFrom("payments", 2);
     const failing = await call({});
     expect(failing.status).toBe(502);
-    expect(await failing.json()).toMatchObject({ error: "upstream", reason: expect.stringMatching(/resumes at that page$/) });
+    expect(await failing.json()).toMatchObject({
+      error: "upstream",
+      reason: expect.stringMatching(/resumes at that page$/),
+    });
     expect(await checkpoint()).toMatchObject({ resource: "payments", pages: 1 });
     whop.stopFailing();
     whop.requests.length = 0;

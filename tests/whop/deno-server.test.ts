@@ -1,9 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilProcessed } from "../helpers/outcome.ts";
 import { openTestDatabase, type TestDatabase } from "../helpers/database.ts";
-import { startDenoServer, type DenoServer } from "../helpers/deno-server.ts";
+import { type DenoServer, startDenoServer } from "../helpers/deno-server.ts";
 import { signStandardWebhook } from "../../shared/sources/whop/standard-webhooks.ts";
 import { readFileSync } from "node:fs";
-import { startWhopApiDouble, whopMembershipObject, whopPaymentObject, type WhopApiDouble } from "../helpers/whop-api-double.ts";
+import {
+  startWhopApiDouble,
+  type WhopApiDouble,
+  whopMembershipObject,
+  whopPaymentObject,
+} from "../helpers/whop-api-double.ts";
 
 const SECRET = "ws_test_secret_for_the_deno_server";
 let t: TestDatabase;
@@ -33,7 +39,12 @@ describe("whop functions in the real Deno runtime", () => {
   it("stores a signed delivery, upserts the payment and absorbs the repeat", async () => {
     const body = readFileSync("tests/fixtures/whop/payment.succeeded.json");
     const id = JSON.parse(body.toString()).id as string;
-    const headers = await signStandardWebhook({ id, timestamp: new Date(), body: new Uint8Array(body), secret: SECRET });
+    const headers = await signStandardWebhook({
+      id,
+      timestamp: new Date(),
+      body: new Uint8Array(body),
+      secret: SECRET,
+    });
     const send = () =>
       fetch(`${server.base}/whop-webhook`, {
         method: "POST",
@@ -42,10 +53,11 @@ describe("whop functions in the real Deno runtime", () => {
       });
     const first = await send();
     expect(first.status).toBe(200);
-    expect(await first.json()).toMatchObject({ status: "processed" });
+    expect(await first.json()).toEqual({ status: "stored", id });
     const again = await send();
     expect(again.status).toBe(200);
-    expect(await again.json()).toMatchObject({ status: "duplicate" });
+    expect(await again.json()).toEqual({ status: "duplicate", id });
+    await untilProcessed(t.kysely);
     const events = await t.kysely.selectFrom("webhook_events").selectAll().execute();
     expect(events).toHaveLength(1);
     const rows = await t.kysely.selectFrom("whop_data").selectAll().execute();
@@ -55,7 +67,12 @@ describe("whop functions in the real Deno runtime", () => {
 
   it("answers 401 to a tampered body and writes nothing", async () => {
     const body = readFileSync("tests/fixtures/whop/payment.succeeded.json", "utf8");
-    const headers = await signStandardWebhook({ id: "msg_tampered", timestamp: new Date(), body, secret: SECRET });
+    const headers = await signStandardWebhook({
+      id: "msg_tampered",
+      timestamp: new Date(),
+      body,
+      secret: SECRET,
+    });
     const res = await fetch(`${server.base}/whop-webhook`, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
@@ -64,7 +81,11 @@ describe("whop functions in the real Deno runtime", () => {
     expect(res.status).toBe(401);
     const json = await res.json();
     expect(json.reason).toBe("no matching signature");
-    const events = await t.kysely.selectFrom("webhook_events").select("event_id").where("event_id", "=", "msg_tampered").execute();
+    const events = await t.kysely.selectFrom("webhook_events").select("event_id").where(
+      "event_id",
+      "=",
+      "msg_tampered",
+    ).execute();
     expect(events).toHaveLength(0);
   });
 
