@@ -7,6 +7,7 @@ import type { TestDatabase } from "../helpers/database.ts";
 import { createWebhookApp } from "../../shared/webhooks/webhook-app.ts";
 import { electiveWebhookSource } from "../../shared/sources/elective/webhook-source.ts";
 import { importElectiveCsv } from "../../shared/sources/elective/import-elective.ts";
+import { outcomeOf } from "../helpers/outcome.ts";
 
 export const SECRET = "zap-secret-for-tests";
 
@@ -31,8 +32,12 @@ export function zapEvent(event: string, fields: Record<string, unknown> = {}): R
 
 /** The app with the test secret, on the test database. */
 export function electiveApp(t: TestDatabase) {
-  return createWebhookApp(electiveWebhookSource({ secret: () => SECRET }), () => t.kysely);
+  const app = createWebhookApp(electiveWebhookSource({ secret: () => SECRET }), () => t.kysely);
+  databases.set(app, t);
+  return app;
 }
+
+const databases = new WeakMap<object, TestDatabase>();
 
 /** Posts `body` (an object is sent as JSON) with the secret in the header, or as given. */
 export async function send(
@@ -47,7 +52,14 @@ export async function send(
   const res = await app.request(
     new Request(url, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) }),
   );
-  return { status: res.status, json: await res.json() };
+  if (res.status !== 200) return { status: res.status, json: await res.json() };
+  // The answer (`stored`, `duplicate`) comes before processing: wait for it, and report a stored
+  // delivery by what processing made of it, a repeat as the duplicate it was answered as.
+  const outcome = await outcomeOf(databases.get(app)!.kysely, app, res);
+  const json = outcome.answer === "duplicate"
+    ? { status: "duplicate", id: outcome.id }
+    : { status: outcome.status, id: outcome.id, ...(outcome.reason ? { reason: outcome.reason } : {}) };
+  return { status: res.status, json };
 }
 
 /** `revenue_by_user.elective_usd` of `email` ("absent" when the person does not exist). */
