@@ -6,7 +6,7 @@ import { Kysely } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
 import type { Database } from "./types.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, UpstreamError } from "../errors.ts";
 import { env } from "../env.ts";
 import { guardPostgresWriteRace } from "./postgres-write-race.ts";
 
@@ -83,29 +83,34 @@ export function createDb(url: string, options: DbOptions = {}): Db {
   };
 }
 
-/** True when the error means the database could not be reached or refused work for now. */
+/** The database client's own connection errors (postgres.js), and the socket's under it. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
+/**
+ * True when the error means the database could not be reached or refused work for now, judged by
+ * where the error comes from, never by words in its message (a download's "connection reset" is
+ * not the database's): a Postgres error of class 08 (connection exception), 53 (insufficient
+ * resources) or 57P (operator intervention), or a connection error of the database client or its
+ * socket, which carries its code. A provider's failure (`UpstreamError`) and fetch's own errors
+ * (a `TypeError` whose code, if any, is on its `cause`) never are.
+ */
 export function isUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; errno?: string; message?: string } | null;
-  if (!e) return false;
-  const code = e.code ?? e.errno ?? "";
-  if (
-    [
-      "ECONNREFUSED",
-      "ECONNRESET",
-      "ETIMEDOUT",
-      "EPIPE",
-      "ENOTFOUND",
-      "EAI_AGAIN",
-      "CONNECT_TIMEOUT",
-      "CONNECTION_CLOSED",
-      "CONNECTION_ENDED",
-      "CONNECTION_DESTROYED",
-    ].includes(code)
-  ) {
-    return true;
-  }
-  // Class 08 (connection exception), 53 (insufficient resources), 57P (operator intervention).
-  return /^(08|53|57P)/.test(code) || /connect|ECONNREFUSED|terminating connection/i.test(e.message ?? "");
+  if (!(error instanceof Error) || error instanceof UpstreamError || error instanceof TypeError) return false;
+  const e = error as Error & { code?: unknown; errno?: unknown };
+  const code = typeof e.code === "string" ? e.code : typeof e.errno === "string" ? e.errno : "";
+  if (e.name === "PostgresError") return /^(08|53|57P)/.test(code);
+  return CONNECTION_CODES.has(code);
 }
 
 /**

@@ -55,6 +55,12 @@ export interface SliceReader<S> {
    * whose last page spent the budget still finishes the run.
    */
   ended?(): Promise<boolean>;
+  /**
+   * Asked when the run's set has been read: why its end cannot be trusted (a download that ends
+   * when the connection closes), or `null`. A reason closes the run PARTIAL with it and deletes
+   * nothing.
+   */
+  unverified?(): string | null;
   /** Frees what the reader holds (an open download); called once the call stops reading. */
   close?(): Promise<void>;
 }
@@ -206,7 +212,8 @@ async function drive<S extends SliceState>(
         }
         if (done) {
           const { force, maxDeleteShare } = options;
-          closed = { result: await run.finish({ complete: true, force, maxDeleteShare }) };
+          const unverified = reader.unverified?.() ?? undefined;
+          closed = { result: await run.finish({ complete: true, force, maxDeleteShare, unverified }) };
         }
       }
     } finally {

@@ -182,15 +182,17 @@ export class SyncRun {
 
   /**
    * Closes the run. A full run that read its whole set (`complete`) soft-deletes what it did not
-   * see, within the safety valve; an incomplete one deletes nothing.
+   * see, within the safety valve; an incomplete one deletes nothing. A run that read to the end of
+   * a set whose end it cannot verify (`unverified`, a one-line reason) deletes nothing and is
+   * PARTIAL with that reason.
    */
   async finish(
-    options: { complete: boolean; force?: boolean; maxDeleteShare?: number },
+    options: { complete: boolean; force?: boolean; maxDeleteShare?: number; unverified?: string },
   ): Promise<SyncResult> {
     const totals = await this.totals();
     let outcome = null;
-    const notes: string[] = [];
-    if (this.options.full && options.complete) {
+    const notes: string[] = options.unverified ? [options.unverified] : [];
+    if (this.options.full && options.complete && !options.unverified) {
       if (await this.metUnidentified()) {
         notes.push("an object without an id could not be read, so nothing was soft-deleted");
       } else {

@@ -2,7 +2,8 @@
  * CsvServer: a local stand-in for Google's CSV export links and any other CSV URL, behaving as
  * sources.md §4.1 describes: the export link answers 307 to the download; a sheet that is not
  * shared redirects to an HTML sign-in page served with status 200; and, on request, a 404, a 429
- * with Retry-After (once), a server that never answers or stops mid-body, an empty body, and a
+ * with Retry-After (once), a server that never answers, stops or breaks off mid-body, a body
+ * delimited only by closing the connection, an empty body, and a
  * large CSV generated row by row and streamed chunked with backpressure. Test support only (Node).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -10,7 +11,13 @@ import type { AddressInfo } from "node:net";
 
 /** What a sheet's download answers. */
 export type SheetBehaviour =
-  | { kind: "csv"; csv: string; contentType?: string }
+  /**
+   * The CSV; `framing: "close"` sends it with neither Content-Length nor chunked encoding, the
+   * body ending when the connection closes (HTTP/1.0 style), so a cut body looks complete.
+   */
+  | { kind: "csv"; csv: string; contentType?: string; framing?: "length" | "close" }
+  /** Sends the headers (with a Content-Length) and `head`, then breaks the connection. */
+  | { kind: "break-body"; head: string }
   /** Not shared: a redirect to a sign-in page served as HTML with status 200 (Google's answer). */
   | { kind: "login"; contentType?: string }
   | { kind: "status"; status: number }
@@ -87,7 +94,19 @@ export async function startCsvServer(): Promise<CsvServer> {
   function serve(id: string, b: SheetBehaviour, req: IncomingMessage, res: ServerResponse) {
     switch (b.kind) {
       case "csv":
+        if (b.framing === "close") {
+          // Without this Node would frame the body with chunked encoding.
+          res.useChunkedEncodingByDefault = false;
+          res.writeHead(200, { "content-type": b.contentType ?? "text/csv; charset=utf-8" });
+          res.write(b.csv);
+          res.end();
+          return;
+        }
         res.writeHead(200, { "content-type": b.contentType ?? "text/csv; charset=utf-8" }).end(b.csv);
+        return;
+      case "break-body":
+        res.writeHead(200, { "content-type": "text/csv", "content-length": String(b.head.length * 2) });
+        res.write(b.head, () => res.socket?.destroy());
         return;
       case "login":
         if (b.contentType) {

@@ -53,8 +53,8 @@ describe("a sheet pull", () => {
       rows: 10,
     });
     expect(summary.rowErrors).toEqual([
-      expect.stringMatching(/^row 10, amount: .*N\/A/),
-      expect.stringMatching(/^row 11, date: .*soon/),
+      expect.stringMatching(/^row 10, amount \(column 'Amount'\): .*N\/A/),
+      expect.stringMatching(/^row 11, date \(column 'Date'\): .*soon/),
     ]);
     expect(summary.columns).toEqual([
       "email ← 'Email'",
@@ -69,7 +69,10 @@ describe("a sheet pull", () => {
     const rows = await liveRows(t.kysely, "sheet_data", s.url);
     expect(rows).toHaveLength(8);
     const by = (email: string) => rows.filter((r) => r.email?.trim().toLowerCase() === email);
-    expect(by("ann@example.com").map((r) => r.amount).sort()).toEqual(["-12.00", "1234.56"]);
+    // The (12.00) row is a refund: no gross, 12.00 refunded.
+    expect(by("ann@example.com").map((r) => [r.amount, r.refunded_amount])).toEqual(
+      expect.arrayContaining([["1234.56", "0"], [null, "12.00"]]),
+    );
     expect(by("carla@example.es")[0]).toMatchObject({ amount: "1234.56", currency: "EUR", is_revenue: true });
     expect(by("hal@example.com")[0]).toMatchObject({ amount: "30", currency: "GBP" });
     expect(by("eve@example.com")[0]).toMatchObject({ amount: null, is_revenue: false });

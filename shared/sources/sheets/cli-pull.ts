@@ -30,7 +30,15 @@ export const sheetsPullCommand: Command = {
     }
     for (const s of summaries) {
       ctx.log(describe(s));
+      if (s.incomplete) ctx.log(`  ${s.incomplete}`);
       for (const reason of s.rowErrors) ctx.log(`  ${reason}`);
+      if (s.summaryRows.count > 0) {
+        const more = s.summaryRows.count > s.summaryRows.rowNumbers.length ? ", …" : "";
+        ctx.log(
+          `  skipped ${s.summaryRows.count} summary row(s) (Total, Subtotal, a sum of the rows above), ` +
+            `not counted: row ${s.summaryRows.rowNumbers.join(", ")}${more}`,
+        );
+      }
       if (s.deleteRefused) {
         ctx.log(
           `  safety valve: would soft-delete ${s.deleteRefused.wouldDelete} of ${s.deleteRefused.live} rows; ` +

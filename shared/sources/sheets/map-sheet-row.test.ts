@@ -67,22 +67,26 @@ describe("sheetRowToRecord", () => {
     expect(await mapped({ Email: "a@x.com", Amount: "N/A" })).toEqual({
       ok: false,
       rowNumber: 7,
-      reason: "row 7, amount: no amount ('N/A')",
+      reason: "row 7, amount (column 'Amount'): no amount ('N/A')",
     });
     const garbage = await mapped({ Email: "a@x.com", Amount: "twelve" });
-    expect(!garbage.ok && garbage.reason).toMatch(/^row 7, amount: /);
+    expect(!garbage.ok && garbage.reason).toMatch(/^row 7, amount \(column 'Amount'\): /);
   });
 
   it("fails a row whose date cannot be read", async () => {
     const result = await mapped({ Email: "a@x.com", Amount: "5", Date: "2/30/2024" });
-    expect(!result.ok && result.reason).toMatch(/^row 7, date: /);
+    expect(!result.ok && result.reason).toMatch(/^row 7, date \(column 'Date'\): /);
   });
 
   it("fails a row whose currency column and amount disagree, or whose currency is not a code", async () => {
     const conflict = await mapped({ Amount: "€5", Currency: "USD" });
-    expect(!conflict.ok && conflict.reason).toBe("row 7, amount: '€5' is not in USD, the row's currency");
+    expect(!conflict.ok && conflict.reason).toBe(
+      "row 7, amount (column 'Amount'): '€5' is not in USD, the row's currency",
+    );
     const bad = await mapped({ Amount: "5", Currency: "dollars" });
-    expect(!bad.ok && bad.reason).toBe("row 7, currency: 'dollars' is not an ISO 4217 code");
+    expect(!bad.ok && bad.reason).toBe(
+      "row 7, currency (column 'Currency'): 'dollars' is not an ISO 4217 code",
+    );
   });
 
   it("uses the currency column to settle an ambiguous symbol", async () => {
@@ -100,7 +104,7 @@ describe("sheetRowToRecord", () => {
 });
 
 describe("mapSheetRows", () => {
-  it("maps the sales fixture: sales, a refund, a person without money, duplicates kept, bad rows failed", async () => {
+  it("maps the sales fixture: sales, a refund (no gross, the amount refunded), a person without money, duplicates kept, bad rows failed", async () => {
     const body = new Response(
       readFileSync(new URL("../../../tests/fixtures/sheets/sales.csv", import.meta.url)),
     ).body!;
@@ -114,18 +118,27 @@ describe("mapSheetRows", () => {
       failures.push(...result.failures);
     }
     expect(failures).toEqual([
-      { rowNumber: 10, reason: "row 10, amount: no amount ('N/A')" },
-      { rowNumber: 11, reason: "row 11, date: 'soon' is not a date in a known format" },
+      {
+        rowNumber: 10,
+        reason: "row 10, amount (column 'Amount'): no amount ('N/A')",
+        key: expect.any(String),
+      },
+      {
+        rowNumber: 11,
+        reason: "row 11, date (column 'Date'): 'soon' is not a date in a known format",
+        key: expect.any(String),
+      },
     ]);
-    expect(records.map((r) => [r.email, r.amount, r.currency, r.revenue])).toEqual([
-      ["ann@example.com", "1234.56", "USD", true],
-      ["BOB@Example.com", "99.00", null, true],
-      ["carla@example.es", "1234.56", "EUR", true],
-      ["dee@example.com", "50.00", "USD", true],
-      ["dee@example.com", "50.00", "USD", true],
-      ["ann@example.com", "-12.00", "USD", true],
-      ["eve@example.com", null, null, false],
-      ["hal@example.com", "30", "GBP", true],
+    expect(records.map((r) => [r.email, r.amount, r.refunded, r.currency, r.revenue])).toEqual([
+      ["ann@example.com", "1234.56", undefined, "USD", true],
+      ["BOB@Example.com", "99.00", undefined, null, true],
+      ["carla@example.es", "1234.56", undefined, "EUR", true],
+      ["dee@example.com", "50.00", undefined, "USD", true],
+      ["dee@example.com", "50.00", undefined, "USD", true],
+      // (12.00) is a refund: no gross, 12.00 refunded.
+      ["ann@example.com", null, "12.00", "USD", true],
+      ["eve@example.com", null, undefined, null, false],
+      ["hal@example.com", "30", undefined, "GBP", true],
     ]);
     expect(new Set(records.map((r) => r.key)).size).toBe(records.length);
     expect(records[7].date).toEqual(new Date("2024-03-10T00:00:00Z"));

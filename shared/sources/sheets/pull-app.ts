@@ -85,7 +85,11 @@ export function summaryJson(s: PullSummary): Record<string, unknown> {
     rows: s.rows,
     columns: s.columns,
     ...(s.error ? { error: s.error } : {}),
+    ...(s.incomplete ? { incomplete: s.incomplete } : {}),
     ...(s.rowErrors.length ? { row_errors: s.rowErrors } : {}),
+    ...(s.summaryRows.count
+      ? { summary_rows: { count: s.summaryRows.count, row_numbers: s.summaryRows.rowNumbers } }
+      : {}),
     ...(s.deleteRefused ? { delete_refused: s.deleteRefused } : {}),
   };
 }

@@ -9,8 +9,9 @@
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
-import { NotFoundError } from "../../errors.ts";
-import { CronError, isDue, parseCron } from "./cron-schedule.ts";
+import { NotFoundError, oneLine } from "../../errors.ts";
+import { isUnavailable } from "../../db/client.ts";
+import { CronError, type CronSchedule, isDue, parseCron, previousCronTime } from "./cron-schedule.ts";
 import { type PullOptions, pullSheetSource } from "./pull.ts";
 import { SHEET_PULL_CHECKPOINT_PREFIX, type SheetPullState } from "./pull-state.ts";
 import { type PullSummary, pullSummary } from "./pull-summary.ts";
@@ -39,8 +40,23 @@ export interface UnschedulableSource {
   reason: string;
 }
 
+/** The longest a failing source waits between attempts (unless its own schedule is sparser). */
+export const MAX_BACKOFF_MS = 24 * 3600_000;
+
 /**
- * The enabled sources due at `now`: part-way pulls first, then the rest by name. A source whose
+ * How long a source whose last `failures` pulls in a row failed waits after its last attempt: its
+ * schedule's interval, doubled for each failure after the first, at most a day (or one interval,
+ * when that is longer).
+ */
+export function backoffMs(intervalMs: number, failures: number): number {
+  if (failures <= 1) return 0;
+  return Math.min(intervalMs * 2 ** Math.min(failures - 1, 30), Math.max(intervalMs, MAX_BACKOFF_MS));
+}
+
+/**
+ * The enabled sources due at `now`: part-way pulls first, then the rest by name, and the failing
+ * ones after all others. A source whose last pulls failed in a row backs off (`backoffMs`), so a
+ * sheet that keeps breaking is tried less and less often instead of on every tick. A source whose
  * schedule is not a valid cron expression (a hand edit: `sheets:add` refuses one) is returned
  * apart, so the caller can report it instead of skipping it silently.
  */
@@ -60,11 +76,14 @@ export async function dueSheetSources(
   );
   const resuming: SheetSource[] = [];
   const due: SheetSource[] = [];
+  const failing: { source: SheetSource; failures: number }[] = [];
   const invalid: UnschedulableSource[] = [];
   for (const source of sources) {
     const state = states.get(source.id);
+    const failures = state?.failures ?? 0;
     if (state?.runId) {
-      resuming.push(source);
+      if (failures > 0) failing.push({ source, failures });
+      else resuming.push(source);
       continue;
     }
     let schedule;
@@ -77,14 +96,31 @@ export async function dueSheetSources(
     }
     const attempted = state?.lastAttemptAt ? new Date(state.lastAttemptAt) : null;
     const last = latest(source.lastPulledAt, attempted);
-    if (isDue(schedule, last, now)) due.push(source);
+    if (!isDue(schedule, last, now)) continue;
+    if (failures === 0) {
+      due.push(source);
+    } else if (
+      !attempted || now.getTime() - attempted.getTime() >= backoffMs(interval(schedule, now), failures)
+    ) {
+      failing.push({ source, failures });
+    }
   }
-  return { due: [...resuming, ...due], invalid };
+  failing.sort((a, b) => a.failures - b.failures);
+  return { due: [...resuming, ...due, ...failing.map((f) => f.source)], invalid };
+}
+
+/** The time between the schedule's last two firings before `now` (a minute when unknown). */
+function interval(schedule: CronSchedule, now: Date): number {
+  const last = previousCronTime(schedule, now);
+  const before = last === null ? null : previousCronTime(schedule, last - 1);
+  return last !== null && before !== null ? last - before : 60_000;
 }
 
 /**
  * Pulls one source (`source`), every enabled source, or the due ones (`dueOnly`), one after
- * another. With a budget, sources left when it is spent are reported DEFERRED (they stay due).
+ * another. With a budget, sources left when it is spent are reported DEFERRED (they stay due). One
+ * source's failure (a download that breaks, a sheet that cannot be read) is that source's FAILED
+ * summary and the next source is pulled.
  *
  * @throws UnknownSheetSourceError for an unknown `source`; the database's error when it is down.
  */
@@ -114,7 +150,14 @@ export async function pullSheets(
       out.push(notPulled(source, "DEFERRED", "this call's time budget was spent; the next call pulls it"));
       continue;
     }
-    out.push(await pullSheetSource(db, source, { ...options, now, startedAt }));
+    try {
+      out.push(await pullSheetSource(db, source, { ...options, now, startedAt }));
+    } catch (error) {
+      // The database is down for every source alike: the call fails (503) and is tried again.
+      // Anything else is this source's own trouble: report it and go on with the next.
+      if (isUnavailable(error)) throw error;
+      out.push(notPulled(source, "FAILED", oneLine(error)));
+    }
     pulled++;
   }
   return out;

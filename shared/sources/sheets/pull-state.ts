@@ -1,7 +1,8 @@
 /**
  * SheetPullState: where a source's pull stands between invocations, kept in its checkpoint
  * `sheets:pull:<source id>`: the run in progress and how far it has read, and when the source was
- * last attempted (so a failing sheet waits for its next schedule instead of every tick).
+ * last attempted and how many pulls in a row failed (so a failing sheet waits for its next
+ * schedule, then longer, instead of going first on every tick).
  */
 import type { SheetKind } from "./sheet-source-input.ts";
 
@@ -17,6 +18,11 @@ export interface SheetPullState {
   tally: string;
   /** Invocations the run in progress has taken so far. */
   slices: number;
+  /** Summary rows (`Total` …) the run in progress skipped, and the first of their row numbers. */
+  summaryRows: number;
+  summaryRowNumbers: number[];
+  /** Pulls in a row that ended FAILED (0 after any other end): a failing source backs off. */
+  failures: number;
   /** When the last pull started, successful or not: a failing sheet waits for its next schedule. */
   lastAttemptAt: string | null;
   lastSyncLogId: string | null;
@@ -31,7 +37,11 @@ export function sheetPullCheckpointName(sourceId: string): string {
 }
 
 /** The state between pulls. */
-export function idleState(lastAttemptAt: string | null, lastSyncLogId: string | null): SheetPullState {
+export function idleState(
+  lastAttemptAt: string | null,
+  lastSyncLogId: string | null,
+  failures = 0,
+): SheetPullState {
   return {
     runId: null,
     url: null,
@@ -39,7 +49,13 @@ export function idleState(lastAttemptAt: string | null, lastSyncLogId: string | 
     rowsDone: 0,
     tally: "",
     slices: 0,
+    summaryRows: 0,
+    summaryRowNumbers: [],
+    failures,
     lastAttemptAt,
     lastSyncLogId,
   };
 }
+
+/** How many summary row numbers a pull keeps to report. */
+export const REPORTED_SUMMARY_ROWS = 20;

@@ -31,8 +31,15 @@ export interface PullSummary {
   rows: number;
   /** The one-line reason of a FAILED (or BUSY, DEFERRED) pull. */
   error?: string;
+  /** Why a pull that read to the end still deleted nothing (PARTIAL): its end could not be verified. */
+  incomplete?: string;
   /** The first rows that failed, with their row numbers. */
   rowErrors: string[];
+  /**
+   * Summary rows (`Total`, `Subtotal`, a bare sum of the rows above) the pull skipped rather than
+   * store as sales: how many, and the first row numbers.
+   */
+  summaryRows: { count: number; rowNumbers: number[] };
   deleteRefused?: { wouldDelete: number; live: number };
 }
 
@@ -70,6 +77,7 @@ export function pullSummary(
     columns: [],
     rows: 0,
     rowErrors: errors.slice(0, 5).map((e) => e.reason),
+    summaryRows: { count: 0, rowNumbers: [] },
     ...fields,
   };
 }

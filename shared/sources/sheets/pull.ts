@@ -7,21 +7,29 @@
  * stops between chunks, saves where it stands in the checkpoint `sheets:pull:<source id>` (the
  * run's id, the rows written and their tally) and answers `done: false`; the next invocation
  * resumes the same run. Only a read that reached the end of the sheet soft-deletes what the sheet
- * no longer has, through `SyncRun.finish` and its safety valve. Any failure — a sheet that is not
+ * no longer has, through `SyncRun.finish` and its safety valve; a download whose end cannot be
+ * verified deletes nothing and ends PARTIAL. Summary rows (`Total` …) are skipped and reported,
+ * never stored. Any failure — a sheet that is not
  * shared, a 404, a 429 that outlasts the retries, a timeout, an empty sheet, a header row without
- * an email column — closes the run FAILED with a one-line reason and deletes nothing.
+ * an email column, a connection that breaks — closes the run FAILED with a one-line reason and
+ * deletes nothing, and counts towards the source's back-off (see `dueSheetSources`).
  */
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/types.ts";
 import { oneLine, PayloadError } from "../../errors.ts";
 import type { SyncRun } from "../../sync/sync-run.ts";
 import { runSlices, type SliceReader } from "../../sync/slice-runner.ts";
-import { sheetRows, type SheetRowsOptions } from "./pull-rows.ts";
+import { type RowsEnd, sheetRows, type SheetRowsOptions } from "./pull-rows.ts";
 import { type MappedChunk, mappedChunks, SheetChangedError } from "../tabular/stream-into-run.ts";
 import { findTabularKind, type TabularKind } from "../tabular/tabular-kind.ts";
 import { markSheetPulled, type SheetSource } from "./sheet-sources.ts";
 import { type PullSummary, pullSummary } from "./pull-summary.ts";
-import { idleState, sheetPullCheckpointName, type SheetPullState } from "./pull-state.ts";
+import {
+  idleState,
+  REPORTED_SUMMARY_ROWS,
+  sheetPullCheckpointName,
+  type SheetPullState,
+} from "./pull-state.ts";
 
 export type { PullSummary, SheetPullState };
 export { sheetPullCheckpointName };
@@ -66,6 +74,8 @@ export async function pullSheetSource(
   let run = null as SyncRun | null;
   let rowsAtOpen = 0;
   let rows = 0;
+  let summaryRows = { count: 0, rowNumbers: [] as number[] };
+  let reader = null as SliceReader<SheetPullState> | null;
   let lastProgress = now();
 
   const outcome = await runSlices<SheetPullState>(db, {
@@ -89,7 +99,7 @@ export async function pullSheetSource(
       }
       // A new run; a sheet that changed between slices is read once more from the top in one.
       return {
-        ...idleState(new Date(now()).toISOString(), state.lastSyncLogId),
+        ...idleState(new Date(now()).toISOString(), state.lastSyncLogId, state.failures ?? 0),
         url: source.url,
         kind: source.kind,
       };
@@ -98,17 +108,24 @@ export async function pullSheetSource(
       run = opened;
       rowsAtOpen = state.rowsDone;
       rows = 0;
+      summaryRows = { count: state.summaryRows ?? 0, rowNumbers: state.summaryRowNumbers ?? [] };
       return { ...state, slices: state.slices + 1 };
     },
     reader: (state, resumed) =>
-      sheetReader(source, options, resumed ? { rowsDone: state.rowsDone, tally: state.tally } : undefined, {
-        onColumns(detected) {
-          columns = detected;
-          if (!resumed) log(`columns: ${detected.join(", ")}`);
+      reader = sheetReader(
+        source,
+        options,
+        resumed ? { rowsDone: state.rowsDone, tally: state.tally } : undefined,
+        {
+          onColumns(detected) {
+            columns = detected;
+            if (!resumed) log(`columns: ${detected.join(", ")}`);
+          },
         },
-      }),
+      ),
     written(page) {
       rows = page.state.rowsDone - rowsAtOpen;
+      summaryRows = { count: page.state.summaryRows, rowNumbers: page.state.summaryRowNumbers };
       options.onProgress?.({ source: source.name, rowsDone: page.state.rowsDone });
       if (now() - lastProgress >= 1000) {
         lastProgress = now();
@@ -126,7 +143,15 @@ export async function pullSheetSource(
     },
     async closed(state, result, closedRun) {
       if (result.status !== "FAILED") await markSheetPulled(db, source.id, new Date(now()));
-      return { keep: idleState(state.lastAttemptAt, closedRun.id) };
+      if (summaryRows.count > 0) {
+        log(
+          `skipped ${summaryRows.count} summary row(s), not counted: rows ${
+            summaryRows.rowNumbers.join(", ")
+          }`,
+        );
+      }
+      const failures = result.status === "FAILED" ? (state.failures ?? 0) + 1 : 0;
+      return { keep: idleState(state.lastAttemptAt, closedRun.id, failures) };
     },
   }, {
     budgetMs: options.budgetMs,
@@ -146,20 +171,24 @@ export async function pullSheetSource(
     case "running": {
       log(`paused after ${outcome.state.rowsDone} rows; the next call resumes the pull`);
       const sofar = await run!.totals();
-      const fields = { syncLogId: run!.id, done: false, resumes: true, columns, rows };
+      const fields = { syncLogId: run!.id, done: false, resumes: true, columns, rows, summaryRows };
       return pullSummary(source, { status: "RUNNING", ...fields }, sofar);
     }
     case "failed": {
-      const fields = { syncLogId: run!.id, columns, error: outcome.reason };
+      const fields = { syncLogId: run!.id, columns, error: outcome.reason, summaryRows };
       return pullSummary(source, { status: "FAILED", ...fields }, outcome.result);
     }
     case "done": {
       const { result } = outcome;
+      const unverified = reader?.unverified?.() ?? null;
+      if (unverified) log(`PARTIAL: ${unverified}`);
       return pullSummary(source, {
         status: result.status,
         syncLogId: run!.id,
         columns,
         rows,
+        summaryRows,
+        ...(unverified ? { incomplete: unverified } : {}),
         ...(result.deleteRefused ? { deleteRefused: result.deleteRefused } : {}),
       }, result);
     }
@@ -176,8 +205,9 @@ function sheetReader(
   hooks: { onColumns: (columns: string[]) => void },
 ): SliceReader<SheetPullState> {
   const mapperFor = findTabularKind(options.kinds, source.kind)
-    .rowMapper({ scope: source.url, columnMap: source.columnMap });
-  const chunks = mappedChunks(sheetRows(source.url, options), mapperFor, { resume, ...hooks });
+    .rowMapper({ scope: source.url, columnMap: source.columnMap, decimal: source.decimalMark });
+  const end: RowsEnd = { unverified: null };
+  const chunks = mappedChunks(sheetRows(source.url, options, end), mapperFor, { resume, ...hooks });
   // The chunk `ended` read ahead, for `next` to return.
   let ahead: IteratorResult<MappedChunk, void> | null = null;
   return {
@@ -192,13 +222,22 @@ function sheetReader(
         }
         return { records: [], unmapped: [], state, done: true };
       }
-      const { records, unmapped, rowsDone, tally } = chunk.value;
-      return { records, unmapped, state: { ...state, rowsDone, tally }, done: false };
+      const { records, unmapped, rowsDone, tally, skipped = [] } = chunk.value;
+      const summaryRows = (state.summaryRows ?? 0) + skipped.length;
+      const summaryRowNumbers = [...(state.summaryRowNumbers ?? []), ...skipped.map((s) => s.rowNumber)]
+        .slice(0, REPORTED_SUMMARY_ROWS);
+      return {
+        records,
+        unmapped,
+        state: { ...state, rowsDone, tally, summaryRows, summaryRowNumbers },
+        done: false,
+      };
     },
     async ended() {
       ahead = await chunks.next();
       return ahead.done === true;
     },
+    unverified: () => end.unverified,
     async close() {
       await chunks.return(undefined);
     },

@@ -1,28 +1,17 @@
 /**
  * sheetRowMapper: the RowMapper of a logged-sales sheet, deciding from the header row which column
  * holds the email, name, amount, date and currency. A pull builds one per read, from its first
- * chunk, so the column detection is done once and reported, and identical rows are counted across
- * chunks.
+ * chunk, so the column detection is done once and reported, identical rows are counted across
+ * chunks, and a `Total` row is told by the sum of every chunk above it (see `SummaryRows`).
  */
 
 import { PayloadError } from "../../errors.ts";
-import { type ColumnMap, detectColumns } from "../tabular/detect-columns.ts";
+import { detectColumns } from "../tabular/detect-columns.ts";
 import { RowHasher } from "../tabular/row-hash.ts";
 import { listHeaders, type RowMapperFactory } from "../tabular/row-mapper.ts";
+import type { RowMapperOptions } from "../tabular/tabular-kind.ts";
 import { mapSheetRows } from "./map-sheet-row.ts";
-
-/**
- * Remembers the hash of every row, in order, so a row the mapper refused can still be reported
- * under its key: a full pull then counts it as seen instead of refusing to delete anything.
- */
-class RecordingHasher extends RowHasher {
-  hashes: string[] = [];
-  override hash(row: Record<string, unknown>): string {
-    const hash = super.hash(row);
-    this.hashes.push(hash);
-    return hash;
-  }
-}
+import { SummaryRows } from "./summary-rows.ts";
 
 /**
  * The mapper of a logged-sales sheet (`kind` SHEET): `column_map` entries win, the usual headers
@@ -33,7 +22,7 @@ class RecordingHasher extends RowHasher {
  * const mapper = sheetRowMapper({ scope: source.url, columnMap: source.columnMap })(firstChunk);
  * mapper.columns // ["email ← 'Email'", "amount ← 'Total' (column_map)"]
  */
-export function sheetRowMapper(options: { scope: string; columnMap: ColumnMap }): RowMapperFactory {
+export function sheetRowMapper(options: RowMapperOptions): RowMapperFactory {
   return (first) => {
     const detection = detectColumns(first.headers, options.columnMap);
     if (detection.errors.length > 0) {
@@ -45,17 +34,22 @@ export function sheetRowMapper(options: { scope: string; columnMap: ColumnMap })
           `name it in the source's column_map (email=<header>)`,
       );
     }
-    const hasher = new RecordingHasher();
+    const hasher = new RowHasher();
+    const summary = new SummaryRows();
     return {
       columns: detection.detected,
       map(chunk) {
-        hasher.hashes = [];
-        const mapped = mapSheetRows(chunk, { sourceUrl: options.scope, columns: detection.map, hasher });
-        const unmapped = mapped.failures.map((failure) => ({
-          key: hasher.hashes[chunk.rowNumbers.indexOf(failure.rowNumber)] ?? null,
-          reason: failure.reason,
-        }));
-        return { records: mapped.records, unmapped };
+        const mapped = mapSheetRows(chunk, {
+          sourceUrl: options.scope,
+          columns: detection.map,
+          decimal: options.decimal,
+          hasher,
+          summary,
+        });
+        // A refused row is reported under its key, so a full pull counts it as seen instead of
+        // refusing to delete anything.
+        const unmapped = mapped.failures.map(({ key, reason }) => ({ key, reason }));
+        return { records: mapped.records, unmapped, skipped: mapped.skipped };
       },
     };
   };

@@ -12,6 +12,9 @@ import { cronProblem } from "./cron-schedule.ts";
 /** `sheet_sources.kind`. */
 export type SheetKind = "SHEET" | "ELECTIVE";
 
+/** `sheet_sources.decimal_mark`: the sheet locale's decimal mark. */
+export type DecimalMark = "." | ",";
+
 /** The stored form of a pasted link or reference, and a note saying what was changed. */
 export interface ResolvedSheetUrl {
   url: string;
@@ -114,6 +117,20 @@ export function parseColumnMap(text: string): ColumnMap {
     map[field] = header.trim();
   }
   return map;
+}
+
+/**
+ * The sheet locale's decimal mark: `.` (en_US, the default) or `,` (de_DE, fr_FR …); `comma` and
+ * `dot` are accepted too. It decides only amounts whose one separator is followed by exactly three
+ * digits (`1.234`); every other amount reads the same either way.
+ *
+ * @throws PayloadError for anything else.
+ */
+export function parseDecimalMark(text: string): DecimalMark {
+  const mark = text.trim().toLowerCase();
+  if (mark === "." || mark === "dot" || mark === "point") return ".";
+  if (mark === "," || mark === "comma") return ",";
+  throw new PayloadError(`--decimal must be . or , (the sheet locale's decimal mark), not '${text}'`);
 }
 
 /** A column map in one line for messages: `email ← 'Email', amount ← 'Total'`, or the detection note. */

@@ -5,7 +5,7 @@
 import { type Kysely, sql } from "kysely";
 import type { Database } from "../../db/types.ts";
 import type { ColumnMap } from "../tabular/detect-columns.ts";
-import type { SheetKind } from "./sheet-source-input.ts";
+import type { DecimalMark, SheetKind } from "./sheet-source-input.ts";
 
 /** A configured source, as the pull reads it. */
 export interface SheetSource {
@@ -18,6 +18,8 @@ export interface SheetSource {
   /** A 5-field cron expression, in UTC. */
   schedule: string;
   enabled: boolean;
+  /** The sheet locale's decimal mark for `1.234`-like amounts (default `.`). */
+  decimalMark: DecimalMark;
   /** When the last complete read finished (SUCCESS or PARTIAL); `null` when never. */
   lastPulledAt: Date | null;
 }
@@ -30,6 +32,7 @@ export interface SheetSourceChange {
   columnMap?: ColumnMap;
   schedule?: string;
   enabled?: boolean;
+  decimalMark?: DecimalMark;
 }
 
 type Row = {
@@ -40,6 +43,7 @@ type Row = {
   column_map: Record<string, string>;
   schedule: string;
   enabled: boolean;
+  decimal_mark: DecimalMark | null;
   last_pulled_at: Date | null;
 };
 
@@ -52,11 +56,22 @@ function fromRow(row: Row): SheetSource {
     columnMap: (row.column_map ?? {}) as ColumnMap,
     schedule: row.schedule,
     enabled: row.enabled,
+    decimalMark: row.decimal_mark ?? ".",
     lastPulledAt: row.last_pulled_at,
   };
 }
 
-const COLUMNS = ["id", "name", "kind", "url", "column_map", "schedule", "enabled", "last_pulled_at"] as const;
+const COLUMNS = [
+  "id",
+  "name",
+  "kind",
+  "url",
+  "column_map",
+  "schedule",
+  "enabled",
+  "decimal_mark",
+  "last_pulled_at",
+] as const;
 
 /** Every source, by name; `enabledOnly` leaves out the disabled ones. */
 export async function listSheetSources(
@@ -99,6 +114,7 @@ export async function saveSheetSource(
         ...(map !== undefined ? { column_map: map } : {}),
         ...(change.schedule !== undefined ? { schedule: change.schedule } : {}),
         ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
+        ...(change.decimalMark !== undefined ? { decimal_mark: change.decimalMark } : {}),
       }).where("id", "=", previous.id).returning(COLUMNS).executeTakeFirstOrThrow();
     } else {
       if (change.url === undefined) {
@@ -111,6 +127,7 @@ export async function saveSheetSource(
         ...(map !== undefined ? { column_map: map } : {}),
         ...(change.schedule !== undefined ? { schedule: change.schedule } : {}),
         ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
+        ...(change.decimalMark !== undefined ? { decimal_mark: change.decimalMark } : {}),
       }).returning(COLUMNS).executeTakeFirstOrThrow();
     }
     return { source: fromRow(row), previous: previous ? fromRow(previous) : null };

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from "kysely";
 import type { NullableTimestamp, Timestamp } from "../../db/types.ts";
 import { type TabularDataTable, tabularTable } from "../tabular/tabular-table.ts";
-import type { SheetKind } from "./sheet-source-input.ts";
+import type { DecimalMark, SheetKind } from "./sheet-source-input.ts";
 
 /** Rows of pulled sheets, keyed by row hash within the sheet they came from. */
 export const sheetTable = tabularTable("SHEET", "sheet_data");
@@ -15,6 +15,7 @@ export interface SheetSourcesTable {
   column_map: ColumnType<Record<string, string>, string | undefined, string>;
   schedule: Generated<string>;
   enabled: Generated<boolean>;
+  decimal_mark: DecimalMark | null;
   last_pulled_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;

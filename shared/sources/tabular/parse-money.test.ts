@@ -77,6 +77,25 @@ describe("parseMoney", () => {
     expect(amountOf("-0.00").amount).toBe("0.00");
   });
 
+  it("reads an accounting zero (a dash beside the currency mark) as zero", () => {
+    expect(amountOf("$ -")).toEqual({ ok: true, amount: "0", currency: null });
+    expect(amountOf(" $   -   ")).toEqual({ ok: true, amount: "0", currency: null });
+    expect(amountOf("$-").amount).toBe("0");
+    expect(amountOf("-€")).toEqual({ ok: true, amount: "0", currency: "EUR" });
+    expect(amountOf("USD -")).toEqual({ ok: true, amount: "0", currency: "USD" });
+    expect(amountOf("$ -", { defaultCurrency: "CAD" }).currency).toBe("CAD");
+    // A lone dash is a placeholder, not an amount; two dashes are no accounting format.
+    expect(parseMoney("-").ok).toBe(false);
+    expect(parseMoney("$ - -").ok).toBe(false);
+    expect(parseMoney("¥ -").ok).toBe(false);
+  });
+
+  it("reads Swiss grouping typed with a typographic apostrophe", () => {
+    expect(amountOf("1’234.56").amount).toBe("1234.56");
+    expect(amountOf("CHF 1’234’567.05")).toEqual({ ok: true, amount: "1234567.05", currency: "CHF" });
+    expect(amountOf("1’234").amount).toBe("1234");
+  });
+
   it("never reads placeholders or garbage as zero", () => {
     for (
       const text of [
@@ -99,6 +118,8 @@ describe("parseMoney", () => {
         "--5",
         "(5",
         "$",
+        "USD",
+        "( )",
       ]
     ) {
       const result = parseMoney(text);

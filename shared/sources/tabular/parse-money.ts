@@ -114,11 +114,19 @@ function fromText(raw: string, defaultCurrency: string | null, decimalMark: "." 
   if (NO_VALUE.has(s.toLowerCase())) return fail(`no amount ('${shown}')`);
   if (/^#[A-Z0-9/]+[!?]?$/i.test(s)) return fail(`the cell holds a spreadsheet error ('${shown}')`);
   if (s.includes("%")) return fail(`'${shown}' is a percentage, not money`);
-  s = s.replace(/[\u2010-\u2015\u2212\ufe63\uff0d]/g, "-");
+  s = s.replace(/[\u2010-\u2015\u2212\ufe63\uff0d]/g, "-")
+    // Swiss grouping is often typed with a typographic apostrophe (1’234.56), which NFKC keeps.
+    .replace(/[\u2018\u2019\u02bc\u2032]/g, "'");
 
   const marks: Marks = { negative: 0, code: null, symbol: null };
   const core = stripMarks(s, marks);
-  if (core === null) return fail(`'${shown}' is not an amount of money`);
+  // Accounting formats show zero as a dash beside the currency mark (`$ -`, `€ -`, `USD -`).
+  if (core === "" && marks.negative === 1 && (marks.code || marks.symbol) && /^[^\d]*-[^\d]*$/.test(s)) {
+    const currency = resolveCurrency(marks, defaultCurrency);
+    if (typeof currency === "object" && currency !== null) return currency;
+    return { ok: true, amount: "0", currency };
+  }
+  if (core === null || core === "") return fail(`'${shown}' is not an amount of money`);
   if (marks.negative > 1) return fail(`'${shown}' has more than one negative sign`);
 
   const currency = resolveCurrency(marks, defaultCurrency);
@@ -182,7 +190,8 @@ function stripMarks(text: string, marks: Marks): string | null {
     if (s === before) break;
   }
   const numeric = /^[0-9.,' ]*[0-9][0-9.,' ]*$/.test(s) || /^\d*\.?\d+e[+-]?\d+$/i.test(s);
-  return numeric ? s : null;
+  // Nothing but marks left: the caller decides whether that is an accounting zero.
+  return numeric ? s : s.trim() === "" ? "" : null;
 }
 
 /** The currency the marks state, or a failure when they contradict each other or are ambiguous. */

@@ -24,6 +24,8 @@ export interface MappedChunk {
 export interface MappedRows {
   records: SourceRecord[];
   unmapped: RecordError[];
+  /** Rows that are no record at all (a sheet's `Total` row), with why; not written, not failed. */
+  skipped?: { rowNumber: number; reason: string }[];
 }
 
 /** Maps the chunks of one read, in order. */

@@ -31,6 +31,8 @@ export interface MappedChunk extends StreamPosition {
   records: SourceRecord[];
   /** Rows the mapper refused; they count as failed (see `SyncRun.write`). */
   unmapped: RecordError[];
+  /** Rows the mapper skipped as no record at all (a `Total` row), with why. */
+  skipped?: { rowNumber: number; reason: string }[];
 }
 
 /** How a read ended. */

@@ -7,6 +7,15 @@ import type { SourceTable } from "../../sync/source-table.ts";
 import type { ColumnMap } from "./detect-columns.ts";
 import type { RowMapperFactory } from "./row-mapper.ts";
 
+/** What a source's settings tell its mapper. */
+export interface RowMapperOptions {
+  /** The record scope: the source's URL. */
+  scope: string;
+  columnMap: ColumnMap;
+  /** The sheet locale's decimal mark for `1.234`-like amounts (default `.`). */
+  decimal?: "." | ",";
+}
+
 /** One kind of tabular source, as `sheet_sources.kind` names it. */
 export interface TabularKind {
   /** The `sheet_sources.kind` value, e.g. `SHEET` or `ELECTIVE`. */
@@ -14,7 +23,7 @@ export interface TabularKind {
   /** Where the rows of this kind are stored. */
   table: SourceTable;
   /** The mapper of one read of a source of this kind. */
-  rowMapper(options: { scope: string; columnMap: ColumnMap }): RowMapperFactory;
+  rowMapper(options: RowMapperOptions): RowMapperFactory;
 }
 
 /**
