@@ -29,7 +29,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe("whop functions in the real Deno runtime", () => {
+describe("whop functions in the real Deno runtime, each in its own isolate (the Edge profile)", () => {
   it("stores a signed delivery, upserts the payment and absorbs the repeat", async () => {
     const body = readFileSync("tests/fixtures/whop/payment.succeeded.json");
     const id = JSON.parse(body.toString()).id as string;
@@ -42,6 +42,8 @@ describe("whop functions in the real Deno runtime", () => {
       });
     const first = await send();
     expect(first.status).toBe(200);
+    // Served by its own metered process, as on Supabase.
+    expect(first.headers.get("x-edge-cpu-ms")).toMatch(/^\d+\.\d$/);
     expect(await first.json()).toMatchObject({ status: "processed" });
     const again = await send();
     expect(again.status).toBe(200);
