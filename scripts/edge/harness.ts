@@ -10,7 +10,8 @@
  *   Supabase stops the isolate; the supervisor answers 546 and starts a fresh one. A watchdog looks
  *   every 50 ms, so work that yields (awaits) is stopped within a tick of the limit; purely
  *   synchronous work is caught the moment it yields or answers.
- * - Orphans: when the supervisor goes away (its end of our stdin closes), the process exits.
+ * - Stopping: the process exits when the supervisor closes our stdin (or goes away); signals to
+ *   the whole process group (Ctrl-C) are the supervisor's to act on.
  */
 import process from "node:process";
 import { CPU_LIMIT_EXIT_CODE, LISTENING_PREFIX } from "./protocol.ts";
@@ -101,8 +102,13 @@ const watchdog = setInterval(() => {
 }, 50);
 Deno.unrefTimer(watchdog);
 
-/** The supervisor holds our stdin open; end of file means it is gone. */
+/**
+ * The supervisor holds our stdin open; end of file means it stopped us or is gone. A Ctrl-C or
+ * SIGTERM sent to the whole process group is left to the supervisor, which then closes stdin, so
+ * it does not mistake our exit for a crash.
+ */
 async function exitWithSupervisor(): Promise<void> {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, () => {});
   try {
     for await (const _ of Deno.stdin.readable) { /* nothing is sent */ }
   } finally {
