@@ -12,6 +12,8 @@ const steps = [
   ["check", ...targets],
   // The function entries and supabase/config.toml are generated from the source registry.
   ["run", "-A", "scripts/functions.ts", "--check"],
+  // The supabase-js Database types are generated from the migrations (on an in-memory PGlite).
+  ["run", "-A", "scripts/supabase-types.ts", "--check"],
 ];
 for (const args of steps) {
   console.log(`deno ${args.join(" ")}`);

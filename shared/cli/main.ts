@@ -9,14 +9,36 @@ import { closeRuntimeDb } from "../db/runtime.ts";
 import { describeDatabaseError, isUnavailable } from "../db/client.ts";
 import { commands } from "./commands/index.ts";
 import { sources } from "../sources/registry.ts";
+import { runRemote, takeRemote } from "./remote.ts";
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   const command = name ? commands[name] : undefined;
   if (!command) {
     const lines = Object.values(commands).map((c) => `  ${c.usage.padEnd(44)} ${c.summary}`);
-    console.log(`usage: npm run cli -- <command>\n\n${lines.join("\n")}`);
+    const remote = Object.entries(commands).filter(([, c]) => c.remote).map(([n]) => n).join(", ");
+    console.log(
+      `usage: npm run cli -- <command>\n\n${lines.join("\n")}\n\n` +
+        `${remote} also take --remote https://<ref>.supabase.co: they then invoke the deployed function.`,
+    );
     return name && name !== "help" && name !== "--help" ? 2 : 0;
+  }
+  let remote;
+  try {
+    remote = takeRemote(args);
+    if (remote && !command.remote) throw new Error("has no --remote form; it runs on a database only");
+  } catch (error) {
+    console.error(`${name}: ${oneLine(error)}`);
+    return 2;
+  }
+  if (remote) {
+    try {
+      await runRemote(command.remote!, remote.url, remote.rest, (line) => console.log(line));
+      return 0;
+    } catch (error) {
+      console.error(`${name}: ${oneLine(error)}`);
+      return 1;
+    }
   }
   let database: OpenDatabase | null = null;
   const ctx: CommandContext = {

@@ -27,6 +27,15 @@ export function localRouter(apps: ReadonlyMap<string, FetchApp>): (request: Requ
 /** Imports `functions/<name>/app.ts` for every function folder under `dir`. */
 export async function loadFunctionApps(dir: URL): Promise<Map<string, FetchApp>> {
   const apps = new Map<string, FetchApp>();
+  for (const name of await functionFolders(dir)) {
+    const module = await import(new URL(`${name}/app.ts`, dir).href);
+    apps.set(name, module.app as FetchApp);
+  }
+  return apps;
+}
+
+/** The names of the function folders under `dir` (not `_shared` or dot folders), sorted. */
+export async function functionFolders(dir: URL): Promise<string[]> {
   const deno = (globalThis as unknown as {
     Deno: { readDir(p: URL): AsyncIterable<{ name: string; isDirectory: boolean }> };
   }).Deno;
@@ -36,9 +45,5 @@ export async function loadFunctionApps(dir: URL): Promise<Map<string, FetchApp>>
       names.push(entry.name);
     }
   }
-  for (const name of names.sort()) {
-    const module = await import(new URL(`${name}/app.ts`, dir).href);
-    apps.set(name, module.app as FetchApp);
-  }
-  return apps;
+  return names.sort();
 }

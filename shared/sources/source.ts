@@ -20,6 +20,7 @@ import type { WebhookSource } from "../webhooks/webhook-app.ts";
 import type { FetchApp } from "../http/local-router.ts";
 import type { Db } from "../db/client.ts";
 import type { TabularKind } from "./tabular/tabular-kind.ts";
+import type { ParsedArgs } from "../cli/args.ts";
 
 /** What a function's app is built with, in a deployed function and under `npm start` alike. */
 export interface FunctionDeps {
@@ -81,6 +82,23 @@ export interface Command {
   summary: string;
   /** Returns the exit code (default 0); throws with a one-line reason on failure. */
   run(ctx: CommandContext): Promise<number | void>;
+  /** How the command runs on a deployed project instead (`--remote https://<ref>.supabase.co`). */
+  remote?: RemoteForm;
+}
+
+/**
+ * A command's `--remote` form: the deployed function that does its work one slice per call, which
+ * the CLI invokes through supabase-js until the answer says nothing remains.
+ */
+export interface RemoteForm {
+  /** The edge function's name. */
+  function: string;
+  /** The options the command accepts with `--remote`. */
+  flags: readonly string[];
+  /** The body of a call; `first` is the first call of the run. */
+  body(args: ParsedArgs, first: boolean): Record<string, unknown>;
+  /** What one answer says: a progress line, whether to call again, and a failure if it failed. */
+  read(answer: Record<string, unknown>): { line: string; more: boolean; failure?: string };
 }
 
 /** The kinds of sheet source a pull can read: those of every source that brings a `tabular` reader. */

@@ -16,9 +16,16 @@ export interface DenoServer {
 
 const require = createRequire(import.meta.url);
 
-/** Starts the local server with `env` added to the environment; resolves once it serves. */
-export async function startDenoServer(env: Record<string, string>, timeoutMs = 30_000): Promise<DenoServer> {
-  const child = spawn(process.execPath, [require.resolve("deno/bin.cjs"), "run", "-A", "scripts/start.ts"], {
+/**
+ * Starts the local server (`npm start`'s script, or `script`) with `env` added to the environment;
+ * resolves once it serves.
+ */
+export async function startDenoServer(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  script = "scripts/start.ts",
+): Promise<DenoServer> {
+  const child = spawn(process.execPath, [require.resolve("deno/bin.cjs"), "run", "-A", script], {
     env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
     // deno/bin.cjs runs the real deno binary as its own child: a process group of their own lets

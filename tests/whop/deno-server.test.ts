@@ -35,7 +35,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe("whop functions in the real Deno runtime", () => {
+describe("whop functions in the real Deno runtime, each in its own isolate (the Edge profile)", () => {
   it("stores a signed delivery, upserts the payment and absorbs the repeat", async () => {
     const body = readFileSync("tests/fixtures/whop/payment.succeeded.json");
     const id = JSON.parse(body.toString()).id as string;
@@ -53,6 +53,8 @@ describe("whop functions in the real Deno runtime", () => {
       });
     const first = await send();
     expect(first.status).toBe(200);
+    // Served by its own metered process, as on Supabase.
+    expect(first.headers.get("x-edge-cpu-ms")).toMatch(/^\d+\.\d$/);
     expect(await first.json()).toEqual({ status: "stored", id });
     const again = await send();
     expect(again.status).toBe(200);

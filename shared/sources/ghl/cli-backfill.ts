@@ -10,7 +10,7 @@ import { ghlApiFromEnv } from "./ghl-api.ts";
 import { runGhlBackfillSlice } from "./backfill.ts";
 
 export const ghlBackfillCommand: Command = {
-  usage: "ghl:backfill [--full] [--force] [--restart]",
+  usage: "ghl:backfill [--full] [--force] [--restart] [--remote URL]",
   summary: "read every HighLevel contact of GHL_LOCATION_ID (resumes; --full soft-deletes the missing)",
   async run(ctx) {
     const args = parseArgs(ctx.args, ["full", "force", "restart"]);
@@ -42,5 +42,37 @@ export const ghlBackfillCommand: Command = {
       );
     }
     return result.status === "SUCCESS" ? 0 : 1;
+  },
+  // `ghl-backfill` answers `status: "running"` while pages remain; `--restart` goes with the first call only.
+  remote: {
+    function: "ghl-backfill",
+    flags: ["full", "force", "restart"],
+    body: (args, first) => ({
+      full: args.flags.has("full"),
+      force: args.flags.has("force"),
+      ...(first && args.flags.has("restart") ? { restart: true } : {}),
+    }),
+    read(answer) {
+      const counts = answer.result === undefined
+        ? ""
+        : `; ${answer.result}: +${answer.created} ~${answer.updated} ` +
+          `=${answer.unchanged} -${answer.deleted} !${answer.failed}`;
+      const line = `${answer.status}: ${answer.pages} pages, ${answer.contacts} contacts${counts}`;
+      if (answer.status === "busy") {
+        return {
+          line,
+          more: false,
+          failure: "another ghl:backfill is running; try again when it has finished",
+        };
+      }
+      if (answer.status === "running") return { line, more: true };
+      const refused = answer.delete_refused ? "; the safety valve refused the soft delete (use --force)" : "";
+      const failed = answer.result !== undefined && answer.result !== "SUCCESS";
+      return {
+        line,
+        more: false,
+        ...(failed ? { failure: `the backfill ended ${answer.result}${refused}` } : {}),
+      };
+    },
   },
 };

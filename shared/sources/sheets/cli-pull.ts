@@ -7,8 +7,21 @@ import { parseArgs, stringFlag } from "../../cli/args.ts";
 import { pullSheets } from "./pull-due.ts";
 import type { PullSummary } from "./pull.ts";
 
+/** A `sheets-pull` answer's summary of one source (`summaryJson`). */
+interface RemoteSummary {
+  source: string;
+  status: string;
+  done: boolean;
+  created: number;
+  updated: number;
+  deleted: number;
+  failed: number;
+  rows: number;
+  error?: string;
+}
+
 export const sheetsPullCommand: Command = {
-  usage: "sheets:pull [--source NAME] [--due] [--force]",
+  usage: "sheets:pull [--source NAME] [--due] [--force] [--remote URL]",
   summary: "pull every enabled sheet source now (or one; --due: only those due by their schedule)",
   async run(ctx) {
     const args = parseArgs(ctx.args, ["source", "due", "force"]);
@@ -46,15 +59,46 @@ export const sheetsPullCommand: Command = {
         );
       }
     }
-    const failed = summaries.filter((s) => s.status === "FAILED" || s.status === "BUSY");
-    if (failed.length > 0) {
-      throw new Error(
-        `${failed.length} of ${summaries.length} source(s) not pulled: ` +
-          failed.map((s) => `${s.source} (${s.error})`).join("; "),
-      );
-    }
+    throwIfFailed(summaries);
+  },
+  // `sheets-pull` pulls the due sources (`{}`, as the cron tick) or one (`--source`), a slice per call.
+  remote: {
+    function: "sheets-pull",
+    flags: ["source"],
+    body: (args) => {
+      const source = stringFlag(args, "source");
+      return source ? { source } : {};
+    },
+    read(answer) {
+      const summaries = (answer.sources ?? []) as RemoteSummary[];
+      if (summaries.length === 0) return { line: "no sheet source is due", more: false };
+      const line = summaries.map((s) =>
+        s.error
+          ? `${s.source} ${s.status}: ${s.error}`
+          : `${s.source} ${s.status}${
+            s.done ? "" : " (resumes)"
+          }: ${s.rows} rows, +${s.created} ~${s.updated} ` +
+            `-${s.deleted} !${s.failed}`
+      ).join("; ");
+      try {
+        throwIfFailed(summaries);
+      } catch (error) {
+        return { line, more: false, failure: (error as Error).message };
+      }
+      return { line, more: summaries.some((s) => !s.done) };
+    },
   },
 };
+
+function throwIfFailed(summaries: readonly { source: string; status: string; error?: string }[]): void {
+  const failed = summaries.filter((s) => s.status === "FAILED" || s.status === "BUSY");
+  if (failed.length > 0) {
+    throw new Error(
+      `${failed.length} of ${summaries.length} source(s) not pulled: ` +
+        failed.map((s) => `${s.source} (${s.error})`).join("; "),
+    );
+  }
+}
 
 function describe(s: PullSummary): string {
   const where = s.syncLogId ? ` (sync_logs ${s.syncLogId})` : "";

@@ -15,7 +15,7 @@ import {
  * page fails (the next run resumes there) or the safety valve refused a full run's soft delete.
  */
 export const whopBackfillCommand: Command = {
-  usage: "whop:backfill [--full] [--force] [--page-size N]",
+  usage: "whop:backfill [--full] [--force] [--page-size N] [--remote URL]",
   summary: "read Whop payments and memberships (resumes where it stopped; --full soft-deletes the rest)",
   async run(ctx) {
     const args = parseArgs(ctx.args, ["full", "force", "page-size"]);
@@ -58,6 +58,26 @@ export const whopBackfillCommand: Command = {
       );
     }
     ctx.log("whop:backfill: done");
+  },
+  // `whop-backfill` runs one slice per call and answers `done: true` when both resources are read.
+  remote: {
+    function: "whop-backfill",
+    flags: ["full"],
+    body: (args) => ({ full: args.flags.has("full") }),
+    read(answer) {
+      if (answer.busy) {
+        return {
+          line: "busy",
+          more: false,
+          failure: "another whop:backfill is running; try again when it has finished",
+        };
+      }
+      const finished = (answer.finished ?? []) as { resource: string; status: string; records: number }[];
+      const line = `${answer.resource}: ${answer.pages} pages, ${answer.records} records` +
+        finished.map((f) => `; ${f.resource} ${f.status} (${f.records} records)`).join("") +
+        (answer.done ? "; done" : "");
+      return { line, more: answer.done !== true };
+    },
   },
 };
 
