@@ -53,9 +53,9 @@ export type Database = {
         ]
       }
       sheet_sources: {
-        Row: { column_map: Json; created_at: string; enabled: boolean; id: string; kind: string; last_pulled_at: string | null; name: string; schedule: string; updated_at: string; url: string }
-        Insert: { column_map?: Json; created_at?: string; enabled?: boolean; id?: string; kind?: string; last_pulled_at?: string | null; name: string; schedule?: string; updated_at?: string; url: string }
-        Update: { column_map?: Json; created_at?: string; enabled?: boolean; id?: string; kind?: string; last_pulled_at?: string | null; name?: string; schedule?: string; updated_at?: string; url?: string }
+        Row: { column_map: Json; created_at: string; decimal_mark: string | null; enabled: boolean; id: string; kind: string; last_pulled_at: string | null; name: string; schedule: string; updated_at: string; url: string }
+        Insert: { column_map?: Json; created_at?: string; decimal_mark?: string | null; enabled?: boolean; id?: string; kind?: string; last_pulled_at?: string | null; name: string; schedule?: string; updated_at?: string; url: string }
+        Update: { column_map?: Json; created_at?: string; decimal_mark?: string | null; enabled?: boolean; id?: string; kind?: string; last_pulled_at?: string | null; name?: string; schedule?: string; updated_at?: string; url?: string }
         Relationships: [
           { foreignKeyName: "sheet_sources_kind_fkey"; columns: ["kind"]; isOneToOne: false; referencedRelation: "customer_sync_sources"; referencedColumns: ["name"] },
         ]
@@ -90,9 +90,9 @@ export type Database = {
         Relationships: []
       }
       webhook_events: {
-        Row: { attempts: number; created_at: string; error: string | null; event_id: string; event_type: string | null; id: number; payload: Json; processed_at: string | null; received_at: string; source: string; status: string; subject: string | null; updated_at: string }
-        Insert: { attempts?: number; created_at?: string; error?: string | null; event_id: string; event_type?: string | null; id?: never; payload: Json; processed_at?: string | null; received_at?: string; source: string; status?: string; subject?: string | null; updated_at?: string }
-        Update: { attempts?: number; created_at?: string; error?: string | null; event_id?: string; event_type?: string | null; id?: never; payload?: Json; processed_at?: string | null; received_at?: string; source?: string; status?: string; subject?: string | null; updated_at?: string }
+        Row: { attempts: number; claimed_by: number | null; claimed_until: string | null; created_at: string; error: string | null; event_id: string; event_type: string | null; id: number; payload: Json; processed_at: string | null; received_at: string; source: string; status: string; subject: string | null; updated_at: string }
+        Insert: { attempts?: number; claimed_by?: number | null; claimed_until?: string | null; created_at?: string; error?: string | null; event_id: string; event_type?: string | null; id?: never; payload: Json; processed_at?: string | null; received_at?: string; source: string; status?: string; subject?: string | null; updated_at?: string }
+        Update: { attempts?: number; claimed_by?: number | null; claimed_until?: string | null; created_at?: string; error?: string | null; event_id?: string; event_type?: string | null; id?: never; payload?: Json; processed_at?: string | null; received_at?: string; source?: string; status?: string; subject?: string | null; updated_at?: string }
         Relationships: []
       }
       whop_data: {
@@ -105,6 +105,14 @@ export type Database = {
       }
     }
     Views: {
+      elective_ambiguous_orders: {
+        Row: { export_rows: number | null; feed_orders: number | null; id: string | null; name: string | null; order_total: number | null; product: string | null; purchase_date: string | null; scope: string | null }
+        Relationships: []
+      }
+      elective_orders: {
+        Row: { counted: number | null; currency: string | null; email: string | null; export_rows: number | null; fees: string | null; installments: number | null; name: string | null; net_amount: string | null; net_counted: number | null; order_key: string | null; order_total: number | null; purchase_date: string | null; refunded: number | null; state: string | null; type: string | null }
+        Relationships: []
+      }
       person_names: {
         Row: { name: string | null; priority: number | null; source_updated_at: string | null; user_id: string | null }
         Relationships: []
@@ -138,10 +146,16 @@ export type Database = {
       customer_sync_invoke: { Args: { function_name: string; body?: Json }; Returns: number }
       customer_sync_normalise_email: { Args: { p_email: string }; Returns: string }
       customer_sync_schedule_sheets: { Args: { schedule?: string }; Returns: number }
+      customer_sync_schedule_webhook_drain: { Args: { schedule?: string }; Returns: number }
       customer_sync_setting: { Args: { setting: string }; Returns: string }
       customer_sync_sheets_pull_command: { Args: never; Returns: string }
       customer_sync_shell_quote: { Args: { word: string }; Returns: string }
       customer_sync_unschedule_sheets: { Args: never; Returns: boolean }
+      customer_sync_unschedule_webhook_drain: { Args: never; Returns: boolean }
+      customer_sync_webhook_drain_command: { Args: never; Returns: string }
+      elective_match_pairs: { Args: { p_base: string }; Returns: Record<string, unknown>[] }
+      elective_settle_match: { Args: { p_base: string }; Returns: undefined }
+      elective_settle_order: { Args: { p_sale: string }; Returns: undefined }
     }
     Enums: {
       [_ in never]: never
