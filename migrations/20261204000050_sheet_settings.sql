@@ -10,6 +10,12 @@
 alter table sheet_sources add column decimal_mark text
   constraint sheet_sources_decimal_mark_check check (decimal_mark in ('.', ','));
 
+-- Which sources store a refund row without its sale (no amount, a refunded amount): the sales
+-- sheets. Elsewhere a line without an amount (a Whop payment whose totals are all null) stays
+-- without a USD gross and is listed in revenue_unconverted, as before.
+alter table customer_sync_sources add column refund_rows boolean not null default false;
+update customer_sync_sources set refund_rows = true where name = 'SHEET';
+
 create or replace function customer_sync_build_views() returns void
 language plpgsql as $$
 declare
@@ -40,19 +46,21 @@ begin
       lines := lines || line_sep || format(
         'select %L::text as source, t.id, t.user_id, t.%I as key, t.date, t.source_updated_at,
                 t.amount, t.currency, t.amount_usd,
-                greatest(t.refunded_amount, coalesce(r.refunded, 0)) as refunded_stated
+                greatest(t.refunded_amount, coalesce(r.refunded, 0)) as refunded_stated,
+                %L::boolean as refund_rows
          from %I t
          left join (select parent_key, sum(refunded_amount) as refunded from %I
                      where parent_key is not null and deleted_at is null group by parent_key) r
            on r.parent_key = t.%I
          where t.is_revenue and t.deleted_at is null',
-        s.name, s.key_column, s.table_name, s.table_name, s.key_column);
+        s.name, s.key_column, s.refund_rows, s.table_name, s.table_name, s.key_column);
     else
       lines := lines || line_sep || format(
         'select %L::text as source, id, user_id, %I as key, date, source_updated_at,
-                amount, currency, amount_usd, refunded_amount as refunded_stated
+                amount, currency, amount_usd, refunded_amount as refunded_stated,
+                %L::boolean as refund_rows
          from %I where is_revenue and deleted_at is null',
-        s.name, s.key_column, s.table_name);
+        s.name, s.key_column, s.refund_rows, s.table_name);
     end if;
     line_sep := ' union all ';
     columns := columns || format('coalesce(s.%1$I, 0)::numeric(20, 2) as %1$I, ', s.revenue_column);
@@ -96,7 +104,7 @@ begin
                when l.currency is not null and upper(l.currency) <> 'USD' then null
                -- A refund without its sale (a negative amount in a sales sheet): nothing sold, the
                -- refund counted whole in refunded_usd.
-               when l.amount is null and l.refunded_stated > 0 then 0
+               when l.amount is null and l.refunded_stated > 0 and l.refund_rows then 0
                else l.amount
              end as gross_usd
       from lines l

@@ -87,6 +87,10 @@ export function createDb(url: string, options: DbOptions = {}): Db {
 const CONNECTION_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
   "ETIMEDOUT",
   "EPIPE",
   "ENOTFOUND",

@@ -23,9 +23,9 @@ export type Database = {
         Relationships: []
       }
       customer_sync_sources: {
-        Row: { child_refunds: boolean; created_at: string; key_column: string; name: string; name_priority: number; position: number; raw_column: string; revenue_column: string | null; scope_column: string; table_name: string }
-        Insert: { child_refunds?: boolean; created_at?: string; key_column: string; name: string; name_priority: number; position?: never; raw_column: string; revenue_column?: string | null; scope_column: string; table_name: string }
-        Update: { child_refunds?: boolean; created_at?: string; key_column?: string; name?: string; name_priority?: number; position?: never; raw_column?: string; revenue_column?: string | null; scope_column?: string; table_name?: string }
+        Row: { child_refunds: boolean; created_at: string; key_column: string; name: string; name_priority: number; position: number; raw_column: string; refund_rows: boolean; revenue_column: string | null; scope_column: string; table_name: string }
+        Insert: { child_refunds?: boolean; created_at?: string; key_column: string; name: string; name_priority: number; position?: never; raw_column: string; refund_rows?: boolean; revenue_column?: string | null; scope_column: string; table_name: string }
+        Update: { child_refunds?: boolean; created_at?: string; key_column?: string; name?: string; name_priority?: number; position?: never; raw_column?: string; refund_rows?: boolean; revenue_column?: string | null; scope_column?: string; table_name?: string }
         Relationships: []
       }
       elective_data: {

@@ -156,6 +156,8 @@ export interface CustomerSyncSourcesTable {
   name_priority: number;
   revenue_column: string | null;
   child_refunds: Generated<boolean>;
+  /** A row with no amount and a refunded amount is a refund without its sale (sales sheets). */
+  refund_rows: Generated<boolean>;
   created_at: Timestamp;
 }
 

@@ -73,7 +73,10 @@ export async function storeDelivery(
     status: row.status as WebhookStatus,
     receivedAt: row.received_at,
   });
-  if (subject === null || existing.status === "pending") return duplicate(existing);
+  // A delivery named by its content may be the provider sending that state again after another one
+  // about the same subject (A, B, A): then it is a new delivery, even while the first copy is
+  // still pending (processing follows the answer), or the drain would apply A, B and stop at B.
+  if (subject === null) return duplicate(existing);
   const latest = await db.selectFrom("webhook_events").select(["id", "event_id", "status", "received_at"])
     .where("source", "=", delivery.source).where("subject", "=", subject)
     .orderBy("received_at", "desc").orderBy("id", "desc").limit(1).executeTakeFirst();

@@ -67,6 +67,29 @@ describe("the source registry", () => {
     expect(gone.t).toBeNull();
   });
 
+  it("reads a refund row without its sale as a refund only where the source says so (sales sheets)", async () => {
+    const rollback = new Error("roll back");
+    const outcome = t.sql.begin(async (tx) => {
+      const [user] = await tx<{ id: string }[]>`insert into users (email) values ('rae@example.com') returning id`;
+      // A sheet row of -50: no amount, refunded 50. A Whop payment whose totals are all missing,
+      // with a refund: its USD gross is unknown, so it is listed apart, never a negative sale.
+      await tx`insert into sheet_data (user_id, source_url, row_hash, data, refunded_amount, is_revenue,
+                                       date, source_updated_at)
+               values (${user.id}, 'https://sheet', 'h1', '{}', 50, true, '2026-11-03T10:00:00Z', now())`;
+      await tx`insert into whop_data (user_id, external_whop_id, kind, raw_data, refunded_amount, is_revenue,
+                                      date, source_updated_at)
+               values (${user.id}, 'pay_nulls', 'payment', '{}', 10, true, '2026-11-03T10:00:00Z', now())`;
+      const [row] = await tx`select whop_usd, sheet_usd from revenue_by_user where user_id = ${user.id}`;
+      expect(row).toEqual({ whop_usd: "0.00", sheet_usd: "-50.00" });
+      const months = await tx`select source, gross_usd, refunded_usd from revenue_by_month order by source`;
+      expect(months).toEqual([{ source: "SHEET", gross_usd: "0.00", refunded_usd: "50.00" }]);
+      const [apart] = await tx`select source, records from revenue_unconverted`;
+      expect(apart).toMatchObject({ source: "WHOP", records: "1" });
+      throw rollback;
+    });
+    await expect(outcome).rejects.toBe(rollback);
+  });
+
   it("refuses a run of a source nobody registered", async () => {
     await expect(t.sql`insert into sync_logs (source, status) values ('NOPE', 'SUCCESS')`)
       .rejects.toThrow(/foreign key/);

@@ -12,6 +12,7 @@ import { replayEvents, storeDelivery } from "../../shared/webhooks/inbox.ts";
 import { readDelivery } from "../../shared/webhooks/delivery.ts";
 import { claimAsDying, outcomeOf } from "../helpers/outcome.ts";
 import { ghlWebhookSource } from "../../shared/sources/ghl/webhook-source.ts";
+import { workflowDeliveryId } from "../../shared/sources/ghl/workflow-delivery-id.ts";
 import {
   createGhlTestSigner,
   type GhlTestSigner,
@@ -108,6 +109,30 @@ describe("ghl: the newest state wins without timestamps", () => {
     await workflow(b);
     await pause();
     expect(await workflow(a)).toMatchObject({ status: "processed" });
+    expect(await contact(a.contact_id)).toEqual({ email: "jane@example.com", person: "jane@example.com" });
+    expect(await events()).toHaveLength(3);
+  });
+
+  it("applies A, B, A while the first A still waits to be processed (processing follows the answer)", async () => {
+    const a = fixture("workflow");
+    const b = { ...a, email: "jane.b@example.com" };
+    const bytes = new TextEncoder().encode(JSON.stringify(a));
+    const id = await workflowDeliveryId(bytes);
+    // A is stored; a drain claimed it and is still alive, so it stays pending through what follows.
+    await storeDelivery(t.kysely, {
+      source: "GHL",
+      eventId: id,
+      eventType: "workflow",
+      subject: a.contact_id,
+      body: readDelivery(bytes),
+    });
+    await claimAsDying(t.kysely, id, true);
+    await pause();
+    await workflow(b);
+    await pause();
+    expect(await workflow(a)).toMatchObject({ answer: "stored", status: "processed" });
+    await claimAsDying(t.kysely, id, false);
+    await replayEvents(t.kysely, [source], { minAgeSeconds: 0 });
     expect(await contact(a.contact_id)).toEqual({ email: "jane@example.com", person: "jane@example.com" });
     expect(await events()).toHaveLength(3);
   });
