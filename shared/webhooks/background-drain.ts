@@ -10,6 +10,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../db/types.ts";
 import type { WebhookProcessor } from "./inbox.ts";
 import { DRAIN_BATCH, drainEvents, type DrainTally } from "./drain.ts";
+import { claimedPending } from "./claim.ts";
 import { describeDatabaseError } from "../db/client.ts";
 import { env } from "../env.ts";
 
@@ -48,6 +49,8 @@ export class BackgroundDrain {
   #running: Promise<void> | null = null;
   #again = false;
   #lastError = 0;
+  /** The next retry after a drain the database interrupted (ms); 0 while drains succeed. */
+  #retryMs = 0;
 
   constructor(
     private readonly db: () => Kysely<Database>,
@@ -70,6 +73,15 @@ export class BackgroundDrain {
     edgeWaitUntil()?.(running);
   }
 
+  /** Runs the drain again after a while: 1 s, doubling to 30 s while it keeps finding no way through. */
+  #retryLater(): void {
+    this.#retryMs = Math.min(Math.max(this.#retryMs * 2, 1_000), 30_000);
+    const retry = setTimeout(() => this.notify(), this.#retryMs);
+    // A pending retry must not keep a process (or a test) alive on its own.
+    (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(retry as unknown as number);
+    (retry as unknown as { unref?: () => void }).unref?.();
+  }
+
   /** Resolves once no drain is running (tests; a clean shutdown). */
   async idle(): Promise<void> {
     while (this.#running) await this.#running;
@@ -84,9 +96,17 @@ export class BackgroundDrain {
         budgetMs: this.options.budgetMs ?? 60_000,
       });
       this.options.onDrained?.(tally);
+      // Deliveries a broken-off batch still holds (its claim has not lapsed) are left for later:
+      // come back for them rather than wait for the next delivery or the scheduled drain.
+      const held = await claimedPending(this.db(), this.processors.map((p) => p.source));
+      if (held > 0) this.#retryLater();
+      else this.#retryMs = 0;
     } catch (error) {
-      // The deliveries stay pending for the next drain; say so once a minute at most.
+      // The deliveries stay pending; this process tries again by itself (1 s, doubling to 30 s), so
+      // what it had stored is processed once the database is back even if no delivery follows.
+      // What a broken batch had claimed is taken again once its claim lapses (claim.ts).
       this.#again = false;
+      this.#retryLater();
       if (Date.now() - this.#lastError > 60_000) {
         this.#lastError = Date.now();
         console.error(`webhook drain: stopped, deliveries left pending: ${describeDatabaseError(error)}`);

@@ -29,8 +29,12 @@ export interface ClaimFilter {
   leaseSeconds?: number;
 }
 
-/** Claims last a minute: a batch takes well under a second, and a second claim is only extra work. */
-export const LEASE_SECONDS = 60;
+/**
+ * Claims last 15 s: a batch takes well under a second, and a second claim is only extra work. Where
+ * the claiming backend cannot be watched (behind a pooler; embedded PGlite, whose one backend never
+ * goes away) the lease alone frees the claims of a batch the database broke off.
+ */
+export const LEASE_SECONDS = 15;
 
 /**
  * Claims up to `limit` deliveries of one source, oldest first, in one statement. A claim holds
@@ -96,4 +100,13 @@ export async function settleEvents(db: Kysely<Database>, outcomes: readonly Even
         claimed_until = null, claimed_by = null
     from json_to_recordset(${rows}::text::json) as o(id bigint, status text, error text)
     where e.id = o.id`.execute(db);
+}
+
+/** How many pending deliveries of `sources` a claim holds now (taken, not yet settled). */
+export async function claimedPending(db: Kysely<Database>, sources: readonly string[]): Promise<number> {
+  if (sources.length === 0) return 0;
+  const row = await db.selectFrom("webhook_events").select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("source", "in", sources).where("status", "=", "pending").where("claimed_until", ">=", new Date())
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -20,12 +20,14 @@ const SECRET = "ws_outage_test_secret";
 /** Pool of the functions (DB_POOL_MAX) plus the start script's own migration pool. */
 const POOL = 4;
 const START_POOL = 2;
+/** The functions this test sends to; under the Edge profile each is a process with its own pool. */
+const FUNCTIONS = 2;
 /**
- * Connections the server may hold right after an outage: its pool, the start script's, and a pool
- * replaced because it stopped answering, whose last connections close at the idle timeout (20 s;
- * the soak run waits for that and checks they all go).
+ * Connections the server may hold right after an outage: each function process's pool and a pool
+ * it replaced because it stopped answering, whose last connections close at the idle timeout (20 s;
+ * the soak run waits for that and checks they all go), and the start script's own pool.
  */
-const LIMIT = 2 * POOL + START_POOL;
+const LIMIT = FUNCTIONS * 2 * POOL + START_POOL;
 const APP = "reliability-outage-server";
 
 let t: TestDatabase;
