@@ -13,23 +13,29 @@ create table customer_sync_sources (
   raw_column text not null,
   -- Which source names a person first in `person_names` (1 is best).
   name_priority integer not null unique,
-  -- The source's column in `revenue_by_user`.
-  revenue_column text not null unique check (revenue_column ~ '^[a-z][a-z0-9_]*_usd$'),
+  -- The source's column in `revenue_by_user`; null for a source that carries no money (its rows
+  -- then count in no revenue view: HighLevel, README "Revenue").
+  revenue_column text unique check (revenue_column ~ '^[a-z][a-z0-9_]*_usd$'),
   -- Rows whose `parent_key` names another row of the table refund it (Whop's refund objects); a
   -- parent counts the larger of its own refunded amount and its children's, never both.
   child_refunds boolean not null default false,
+  -- Which sources store a refund row without its sale (no amount, a refunded amount): the sales
+  -- sheets. Elsewhere a line without an amount (a Whop payment whose totals are all null) stays
+  -- without a USD gross and is listed in revenue_unconverted, as before.
+  refund_rows boolean not null default false,
   created_at timestamptz not null default now()
 );
 alter table customer_sync_sources enable row level security;
 revoke all on table customer_sync_sources from anon, authenticated;
 
 insert into customer_sync_sources
-  (name, table_name, key_column, scope_column, raw_column, name_priority, revenue_column, child_refunds)
+  (name, table_name, key_column, scope_column, raw_column, name_priority, revenue_column, child_refunds,
+   refund_rows)
 values
-  ('WHOP', 'whop_data', 'external_whop_id', 'kind', 'raw_data', 2, 'whop_usd', true),
-  ('GHL', 'ghl_data', 'external_contact_id', 'location_id', 'raw_data', 1, 'ghl_usd', false),
-  ('SHEET', 'sheet_data', 'row_hash', 'source_url', 'data', 3, 'sheet_usd', false),
-  ('ELECTIVE', 'elective_data', 'row_hash', 'source_url', 'data', 4, 'elective_usd', false);
+  ('WHOP', 'whop_data', 'external_whop_id', 'kind', 'raw_data', 2, 'whop_usd', true, false),
+  ('GHL', 'ghl_data', 'external_contact_id', 'location_id', 'raw_data', 1, null, false, false),
+  ('SHEET', 'sheet_data', 'row_hash', 'source_url', 'data', 3, 'sheet_usd', false, true),
+  ('ELECTIVE', 'elective_data', 'row_hash', 'source_url', 'data', 4, 'elective_usd', false, false);
 
 -- Runs and sheet sources name a registered source instead of a fixed list.
 alter table sync_logs drop constraint sync_logs_source_check;
@@ -40,8 +46,30 @@ alter table sheet_sources add constraint sheet_sources_kind_fkey
   foreign key (kind) references customer_sync_sources (name);
 create index sheet_sources_kind_idx on sheet_sources (kind);
 
--- One definition of a source table. `keyed_by_scope`: the key is unique within its scope (a sheet's
--- row hash within its URL) rather than alone (Whop's object id).
+-- Every source table gains:
+-- - source_rank: where the version stands in its object's lifecycle (a paid payment after an open
+--   one), written by the source's mapper; it breaks ties between versions of the same change time;
+-- - source_seen_at: when this version first reached us (a delivery's received_at, or the run that
+--   read it); it breaks ties the lifecycle leaves open, so a replay never beats what came later;
+-- - contested_amount: money the source says may be taken back but has not been (an open dispute),
+--   listed in revenue_problems and never subtracted.
+-- The engine writes a version when (source_updated_at, source_rank, source_seen_at) is not older
+-- than the stored row's (README, "How records converge").
+
+do $$
+declare
+  s record;
+begin
+  for s in select table_name from customer_sync_sources loop
+    execute format('alter table %I add column source_rank integer not null default 0,
+                      add column source_seen_at timestamptz not null default ''-infinity'',
+                      add column contested_amount numeric not null default 0', s.table_name);
+  end loop;
+end
+$$;
+
+-- One definition of a source table, with every column the engine writes. `keyed_by_scope`: the key
+-- is unique within its scope (a sheet's row hash within its URL) rather than alone (Whop's object id).
 create function customer_sync_create_source_table(
   p_table text, p_key text, p_scope text, p_raw text, p_keyed_by_scope boolean
 ) returns void
@@ -61,9 +89,12 @@ begin
       currency text,
       amount_usd numeric,
       refunded_amount numeric not null default 0,
+      contested_amount numeric not null default 0,
       is_revenue boolean not null default false,
       date timestamptz,
       source_updated_at timestamptz not null,
+      source_rank integer not null default 0,
+      source_seen_at timestamptz not null default '-infinity',
       content_hash text,
       last_synced timestamptz not null default now(),
       deleted_at timestamptz,
@@ -85,54 +116,72 @@ $$;
 
 -- Rebuilds the views over every registered source. Called by customer_sync_add_source; safe to call
 -- again. The views keep their names and columns (interfaces.md 4): `revenue_by_user` has one
--- `<source>_usd` column per source in registration order, then `total_usd`.
+-- `<source>_usd` column per source with a revenue column, in registration order, then `total_usd`.
+-- Beyond summing the lines:
+-- - refunds and lost disputes are capped at the payment's amount; the excess is not counted and the
+--   line says why in `problem`;
+-- - a source without a revenue column has no revenue lines;
+-- - revenue_problems lists those lines and every open dispute (contested money), per source.
 create function customer_sync_build_views() returns void
 language plpgsql as $$
 declare
   s record;
   names text := '';
   lines text := '';
+  contested text := '';
   columns text := '';
   filters text := '';
   sep text := '';
+  line_sep text := '';
 begin
   for s in select * from customer_sync_sources order by position loop
     names := names || sep || format(
       'select user_id, name, %s as priority, source_updated_at from %I
         where user_id is not null and name is not null and deleted_at is null',
       s.name_priority, s.table_name);
+    contested := contested || sep || format(
+      'select %L::text as source, %I as key, parent_key, user_id, ''open_dispute''::text as problem,
+              format(''%%s %%s contested since %%s; not subtracted unless lost'', contested_amount,
+                     coalesce(currency, ''USD''), to_char(coalesce(date, source_updated_at), ''YYYY-MM-DD'')) as detail,
+              contested_amount as amount, currency
+       from %I where contested_amount > 0 and deleted_at is null',
+      s.name, s.key_column, s.table_name);
+    sep := ' union all ';
+    continue when s.revenue_column is null;
     if s.child_refunds then
-      lines := lines || sep || format(
+      lines := lines || line_sep || format(
         'select %L::text as source, t.id, t.user_id, t.%I as key, t.date, t.source_updated_at,
                 t.amount, t.currency, t.amount_usd,
-                greatest(t.refunded_amount, coalesce(r.refunded, 0)) as refunded
+                greatest(t.refunded_amount, coalesce(r.refunded, 0)) as refunded_stated,
+                %L::boolean as refund_rows
          from %I t
          left join (select parent_key, sum(refunded_amount) as refunded from %I
                      where parent_key is not null and deleted_at is null group by parent_key) r
            on r.parent_key = t.%I
          where t.is_revenue and t.deleted_at is null',
-        s.name, s.key_column, s.table_name, s.table_name, s.key_column);
+        s.name, s.key_column, s.refund_rows, s.table_name, s.table_name, s.key_column);
     else
-      lines := lines || sep || format(
+      lines := lines || line_sep || format(
         'select %L::text as source, id, user_id, %I as key, date, source_updated_at,
-                amount, currency, amount_usd, refunded_amount as refunded
+                amount, currency, amount_usd, refunded_amount as refunded_stated,
+                %L::boolean as refund_rows
          from %I where is_revenue and deleted_at is null',
-        s.name, s.key_column, s.table_name);
+        s.name, s.key_column, s.refund_rows, s.table_name);
     end if;
-    columns := columns || format(
-      'coalesce(s.%1$I, 0)::numeric(20, 2) as %1$I, ', s.revenue_column);
+    line_sep := ' union all ';
+    columns := columns || format('coalesce(s.%1$I, 0)::numeric(20, 2) as %1$I, ', s.revenue_column);
     filters := filters || format(
       'sum(gross_usd - refunded_usd) filter (where source = %L) as %I, ', s.name, s.revenue_column);
-    sep := ' union all ';
   end loop;
 
-  drop view if exists revenue_unconverted, revenue_by_user, revenue_by_month, revenue_lines, person_names;
+  drop view if exists revenue_problems, revenue_unconverted, revenue_by_user, revenue_by_month, revenue_lines,
+    person_names;
 
-  -- Who a person is called: the live source rows that carry a name, best source first.
   execute 'create view person_names as ' || names;
 
   -- A row counts in USD when the source gave a USD figure or its currency is USD or unstated;
-  -- anything else appears in revenue_unconverted, never silently in a USD total.
+  -- anything else appears in revenue_unconverted, never silently in a USD total. Money taken back
+  -- (refunds, lost disputes) counts up to the payment's amount, converted in the payment's ratio.
   execute format($v$
     create view revenue_lines with (security_invoker = true) as
     with lines as (%s)
@@ -140,19 +189,29 @@ begin
            (date_trunc('month', coalesce(date, source_updated_at) at time zone 'UTC'))::date as month,
            currency,
            gross_usd,
-           -- A refund is converted to USD in the payment's own ratio, rounded to the cent per payment.
            case
              when gross_usd is null then null
              when amount_usd is null then refunded
              when amount is null or amount = 0 then 0
              else round(refunded * amount_usd / amount, 2)
            end as refunded_usd,
-           amount, refunded
+           amount, refunded,
+           refunded_stated - refunded as refunded_excess,
+           case when refunded < refunded_stated then
+             format('refunds and lost disputes of %%s %%s exceed the payment''s %%s; %%s not counted',
+                    refunded_stated, coalesce(currency, 'USD'), amount, refunded_stated - refunded)
+           end as problem
     from (
       select l.*,
+             case when l.amount is not null and l.refunded_stated > l.amount then greatest(l.amount, 0)
+                  else l.refunded_stated end as refunded,
              case
                when l.amount_usd is not null then l.amount_usd
-               when l.currency is null or upper(l.currency) = 'USD' then l.amount
+               when l.currency is not null and upper(l.currency) <> 'USD' then null
+               -- A refund without its sale (a negative amount in a sales sheet): nothing sold, the
+               -- refund counted whole in refunded_usd.
+               when l.amount is null and l.refunded_stated > 0 and l.refund_rows then 0
+               else l.amount
              end as gross_usd
       from lines l
     ) x$v$, lines);
@@ -181,7 +240,6 @@ begin
       group by user_id
     ) s on s.user_id = u.id$v$, columns, filters);
 
-  -- Money in other currencies, kept apart rather than summed into USD.
   create view revenue_unconverted with (security_invoker = true) as
   select month, source, upper(currency) as currency,
          sum(amount) as gross, sum(refunded) as refunded, count(*) as records
@@ -189,9 +247,19 @@ begin
   where gross_usd is null
   group by month, source, upper(currency);
 
-  revoke all on person_names, revenue_lines, revenue_by_month, revenue_by_user, revenue_unconverted
-    from anon, authenticated;
-  grant select on revenue_lines, revenue_by_month, revenue_by_user, revenue_unconverted to service_role;
+  -- What the totals leave out or hold back, line by line: money taken back beyond a payment's
+  -- amount, and open disputes.
+  execute format($v$
+    create view revenue_problems with (security_invoker = true) as
+    select source, key, null::text as parent_key, user_id, 'refund_exceeds_payment'::text as problem,
+           problem as detail, refunded_excess as amount, currency
+    from revenue_lines where problem is not null
+    union all %s$v$, contested);
+
+  revoke all on person_names, revenue_lines, revenue_by_month, revenue_by_user, revenue_unconverted,
+    revenue_problems from anon, authenticated;
+  grant select on revenue_lines, revenue_by_month, revenue_by_user, revenue_unconverted, revenue_problems
+    to service_role;
 end
 $$;
 
@@ -216,6 +284,6 @@ $$;
 
 revoke all on function customer_sync_create_source_table(text, text, text, text, boolean),
   customer_sync_build_views(), customer_sync_add_source(text, text, text, text, text, integer, text, boolean, boolean)
-  from public, anon, authenticated;
+  from public, anon, authenticated, service_role;
 
 select customer_sync_build_views();

@@ -1,6 +1,6 @@
 /**
  * The one email normalisation: what `users.email` holds, in TypeScript here and in SQL as
- * `customer_sync_normalise_email(text)` (migration `20261204000020_convergence.sql`), which builds
+ * `customer_sync_normalise_email(text)` (migration `20261204000020_email_normalisation.sql`), which builds
  * its character tables from the same three lists, copied there verbatim. Both do, in this order:
  *
  * 1. remove format characters (Unicode category Cf: zero-width space and joiners, the BOM, bidi

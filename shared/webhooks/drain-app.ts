@@ -15,7 +15,7 @@ import { env } from "../env.ts";
 import type { WebhookProcessor } from "./inbox.ts";
 import { drainEvents } from "./drain.ts";
 
-/** `{}` drains every source; `{"source": "WHOP"}` one. */
+/** `{}` drains every source; `{"source": "<name>"}` one (a registered source's name). */
 const bodySchema = z.object({
   source: z.string().trim().min(1).optional(),
   limit: z.number().int().positive().optional(),
