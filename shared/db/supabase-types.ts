@@ -143,16 +143,16 @@ export type Database = {
       customer_sync_build_views: { Args: never; Returns: undefined }
       customer_sync_create_source_table: { Args: { p_table: string; p_key: string; p_scope: string; p_raw: string; p_keyed_by_scope: boolean }; Returns: undefined }
       customer_sync_curl_command: { Args: { url: string; body: Json }; Returns: string }
+      customer_sync_function_command: { Args: { fn: string }; Returns: string }
       customer_sync_invoke: { Args: { function_name: string; body?: Json }; Returns: number }
       customer_sync_normalise_email: { Args: { p_email: string }; Returns: string }
+      customer_sync_schedule_function: { Args: { fn: string; schedule?: string }; Returns: number }
       customer_sync_schedule_sheets: { Args: { schedule?: string }; Returns: number }
-      customer_sync_schedule_webhook_drain: { Args: { schedule?: string }; Returns: number }
       customer_sync_setting: { Args: { setting: string }; Returns: string }
       customer_sync_sheets_pull_command: { Args: never; Returns: string }
       customer_sync_shell_quote: { Args: { word: string }; Returns: string }
+      customer_sync_unschedule_function: { Args: { fn: string }; Returns: boolean }
       customer_sync_unschedule_sheets: { Args: never; Returns: boolean }
-      customer_sync_unschedule_webhook_drain: { Args: never; Returns: boolean }
-      customer_sync_webhook_drain_command: { Args: never; Returns: string }
       elective_match_pairs: { Args: { p_base: string }; Returns: Record<string, unknown>[] }
       elective_settle_match: { Args: { p_base: string }; Returns: undefined }
       elective_settle_order: { Args: { p_sale: string }; Returns: undefined }

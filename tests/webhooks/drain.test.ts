@@ -203,13 +203,13 @@ describe("the webhook-drain function", () => {
   });
 
   it("is scheduled by a SQL function only the owner may run", async () => {
-    expect((await t.sql`select customer_sync_webhook_drain_command() as c`)[0].c)
+    expect((await t.sql`select customer_sync_function_command('webhook-drain') as c`)[0].c)
       .toBe(`select public.customer_sync_invoke('webhook-drain', '{}'::jsonb)`);
     for (
       const fn of [
-        "customer_sync_webhook_drain_command()",
-        "customer_sync_schedule_webhook_drain(text)",
-        "customer_sync_unschedule_webhook_drain()",
+        "customer_sync_function_command(text)",
+        "customer_sync_schedule_function(text, text)",
+        "customer_sync_unschedule_function(text)",
       ]
     ) {
       const [row] = await t.sql<{ anon: boolean; authenticated: boolean; service: boolean }[]>`
